@@ -1,0 +1,44 @@
+/*-------------------------------------------------------------------------
+ *
+ * kernels_avx2.c
+ *		Distance kernels for x86-64 with AVX2 and FMA (compiled -mavx2 -mfma).
+ *
+ * Copyright (c) 2026, vecrec developers
+ *
+ * src/kernels_avx2.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <math.h>
+
+#include <simde/x86/avx2.h>
+#include <simde/x86/fma.h>
+
+#define VK_T			simde__m256
+#define VK_W			8
+#define VK_ZERO()		simde_mm256_setzero_ps()
+#define VK_LOAD(p)		simde_mm256_loadu_ps(p)
+#define VK_ADD(a, b)	simde_mm256_add_ps(a, b)
+#define VK_SUB(a, b)	simde_mm256_sub_ps(a, b)
+#define VK_FMA(a, b, c) simde_mm256_fmadd_ps(a, b, c)
+#define VK_ABS(a)		simde_mm256_andnot_ps(simde_mm256_set1_ps(-0.0f), a)
+#define VK_HSUM(a)		avx2_hsum(a)
+#ifndef VK_TABLE
+#define VK_TABLE		VecKernelsAvx2
+#endif
+#define VK_NAME			"avx2"
+
+/* Sum the eight lanes of a register */
+static inline float
+avx2_hsum(simde__m256 v)
+{
+	simde__m128 lo = simde_mm256_castps256_ps128(v);
+	simde__m128 hi = simde_mm256_extractf128_ps(v, 1);
+	simde__m128 s = simde_mm_add_ps(lo, hi);
+
+	s = simde_mm_add_ps(s, simde_mm_movehl_ps(s, s));
+	s = simde_mm_add_ss(s, simde_mm_movehdup_ps(s));
+	return simde_mm_cvtss_f32(s);
+}
+
+#include "kernels_body.h"

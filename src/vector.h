@@ -1,0 +1,49 @@
+/*-------------------------------------------------------------------------
+ *
+ * vector.h
+ *		The on-disk vector datum and its fmgr macros.
+ *
+ * The layout is the one pgvector uses, so binary COPY, the wire format and
+ * client libraries written for pgvector work unchanged:
+ *
+ *	+----------+---------+------------+----------------------------+
+ *	| varlena  | dim     | unused     | x[0] ... x[dim - 1]        |
+ *	| int32    | int16   | int16 = 0  | float4, finite             |
+ *	+----------+---------+------------+----------------------------+
+ *
+ * "unused" is reserved and must be zero; binary input checks it.
+ * Installed for other extensions (Makefile HEADERS).
+ *
+ * Copyright (c) 2026, vecrec developers
+ *
+ * src/vector.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef VECREC_VECTOR_H
+#define VECREC_VECTOR_H
+
+#include "fmgr.h"
+
+#define VECTOR_MAX_DIM 16000
+
+typedef struct Vector
+{
+	int32		vl_len_;		/* varlena header (do not touch directly!) */
+	int16		dim;			/* number of dimensions */
+	int16		unused;			/* reserved for future use, always zero */
+	float		x[FLEXIBLE_ARRAY_MEMBER];
+} Vector;
+
+#define VECTOR_SIZE(_dim)		(offsetof(Vector, x) + sizeof(float) * (_dim))
+#define DatumGetVector(x)		((Vector *) PG_DETOAST_DATUM(x))
+#define PG_GETARG_VECTOR_P(x)	DatumGetVector(PG_GETARG_DATUM(x))
+#define PG_RETURN_VECTOR_P(x)	PG_RETURN_POINTER(x)
+
+/* vector.c */
+extern Vector *InitVector(int dim);
+extern void CheckVectorDims(const Vector *a, const Vector *b);
+extern void CheckVectorDim(int dim);
+extern void CheckVectorElement(float value);
+
+#endif							/* VECREC_VECTOR_H */
