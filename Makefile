@@ -49,6 +49,29 @@ src/kernels_avx2.bc: BITCODE_CFLAGS += -mavx2 -mfma
 src/kernels_avx512.bc: BITCODE_CFLAGS += -mavx512f
 src/kernels_avx2.o src/kernels_avx512.o src/kernels_neon.o src/kernels_scalar.o: src/kernels_body.h src/kernels.h
 
+# Kernel test: the kernel sources built outside the server, plus the
+# AVX-512 body built without -mavx512f so that SIMDe emulates it.
+KT_CFLAGS = -O2 -g -Wall -Wextra -Werror -Wno-psabi -I$(srcdir)/src
+KT_SRCS = src/kernels.c src/kernels_scalar.c
+ifeq ($(ARCH),x86_64)
+KT_ISA = test/kernels/kernels_avx2.o test/kernels/kernels_avx512.o test/kernels/kernels_avx512_emu.o
+endif
+ifeq ($(ARCH),aarch64)
+KT_ISA = test/kernels/kernels_neon.o
+endif
+test/kernels/kernels_avx2.o: src/kernels_avx2.c src/kernels_body.h src/kernels.h
+	$(CC) $(KT_CFLAGS) -mavx2 -mfma -c -o $@ $<
+test/kernels/kernels_avx512.o: src/kernels_avx512.c src/kernels_body.h src/kernels.h
+	$(CC) $(KT_CFLAGS) -mavx512f -c -o $@ $<
+test/kernels/kernels_avx512_emu.o: src/kernels_avx512.c src/kernels_body.h src/kernels.h
+	$(CC) $(KT_CFLAGS) -DVK_TABLE=VecKernelsAvx512Emu -c -o $@ $<
+test/kernels/kernels_neon.o: src/kernels_neon.c src/kernels_body.h src/kernels.h
+	$(CC) $(KT_CFLAGS) -c -o $@ $<
+test/kernels/test_kernels: test/kernels/test_kernels.c $(KT_SRCS) $(KT_ISA)
+	$(CC) $(KT_CFLAGS) -o $@ $< $(KT_SRCS) $(KT_ISA) -lm
+EXTRA_CLEAN += test/kernels/*.o
+
 # Test, demo and benchmark targets
 include mk/targets.mk
+tap prove-tmp: test/kernels/test_kernels
 endif
