@@ -34,10 +34,15 @@ PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_con
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifeq ($(wildcard $(PGXS)),)
 # Fresh machine without the server headers: the entry points install them, then start over.
+ifdef VECREC_BOOTSTRAPPED
+$(error PGXS not found even after scripts/deps.sh (PG_CONFIG=$(PG_CONFIG)); pass PG_CONFIG=/path/to/pg_config)
+endif
 .DEFAULT_GOAL := all
-all install installcheck test demo demo-stop bench bench-distance:
+BOOTSTRAP_TARGETS = all install installcheck installcheck-tmp tap deps test demo demo-stop bench bench-distance
+.PHONY: $(BOOTSTRAP_TARGETS)
+$(BOOTSTRAP_TARGETS):
 	bash scripts/deps.sh
-	$(MAKE) $@
+	$(MAKE) $@ VECREC_BOOTSTRAPPED=1
 else
 include $(PGXS)
 
