@@ -16,6 +16,7 @@
  */
 #include <stddef.h>
 #include <string.h>
+#include <strings.h>
 
 #include "kernels.h"
 
@@ -80,13 +81,13 @@ VecKernelByIndex(int i, bool *supported)
 }
 
 /*
- * The compiled table with this name, or NULL
+ * The compiled table with this name (any case), or NULL
  */
 const VecKernels *
 VecKernelByName(const char *name, bool *supported)
 {
 	for (int i = 0; i < N_KERNELS; i++)
-		if (strcmp(all_kernels[i]->name, name) == 0)
+		if (strcasecmp(all_kernels[i]->name, name) == 0)
 			return VecKernelByIndex(i, supported);
 	return NULL;
 }

@@ -604,19 +604,30 @@ element_bits(float f)
 	return v.u;
 }
 
+/*
+ * Seeded 64-bit hash of a vector; -0 and 0 hash alike
+ */
+static uint64
+vector_hash_internal(const Vector *v, uint64 seed)
+{
+	uint64		h = hash_bytes_uint32_extended((uint32) v->dim, seed);
+
+	for (int i = 0; i < v->dim; i++)
+		h = hash_combine64(h, hash_bytes_uint32_extended(element_bits(v->x[i]), seed));
+	return h;
+}
+
 PG_FUNCTION_INFO_V1(vector_hash);
 
 /*
- * Hash opclass support: equal vectors hash alike
+ * Hash opclass support: the low 32 bits of the seed-0 extended hash
  */
 Datum
 vector_hash(PG_FUNCTION_ARGS)
 {
 	Vector	   *v = PG_GETARG_VECTOR_P(0);
-	uint32		h = hash_bytes_uint32((uint32) v->dim);
+	uint32		h = (uint32) vector_hash_internal(v, 0);
 
-	for (int i = 0; i < v->dim; i++)
-		h = hash_combine(h, hash_bytes_uint32(element_bits(v->x[i])));
 	PG_FREE_IF_COPY(v, 0);
 	PG_RETURN_UINT32(h);
 }
@@ -630,11 +641,8 @@ Datum
 vector_hash_extended(PG_FUNCTION_ARGS)
 {
 	Vector	   *v = PG_GETARG_VECTOR_P(0);
-	uint64		seed = PG_GETARG_INT64(1);
-	uint64		h = hash_bytes_uint32_extended((uint32) v->dim, seed);
+	uint64		h = vector_hash_internal(v, PG_GETARG_INT64(1));
 
-	for (int i = 0; i < v->dim; i++)
-		h = hash_combine64(h, hash_bytes_uint32_extended(element_bits(v->x[i]), seed));
 	PG_FREE_IF_COPY(v, 0);
 	PG_RETURN_UINT64(h);
 }
@@ -731,12 +739,22 @@ new_agg_state(int dim)
 static float8 *
 agg_state_values(ArrayType *state, int *n)
 {
-	if (ARR_NDIM(state) != 1 || ARR_HASNULL(state) || ARR_ELEMTYPE(state) != FLOAT8OID)
-		elog(ERROR, "vector aggregate state is not a float8 array");
+	float8	   *s;
+
+	if (ARR_NDIM(state) != 1 || ARR_HASNULL(state) || ARR_ELEMTYPE(state) != FLOAT8OID ||
+		ARR_DIMS(state)[0] < 1 || ARR_DIMS(state)[0] > VECTOR_MAX_DIM + 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid vector aggregate state"),
+				 errdetail("The state must be a one-dimensional double precision array {count, sum_1, ..., sum_n} without nulls.")));
 	*n = ARR_DIMS(state)[0];
-	if (*n < 1)
-		elog(ERROR, "vector aggregate state is empty");
-	return (float8 *) ARR_DATA_PTR(state);
+	s = (float8 *) ARR_DATA_PTR(state);
+	if (!(s[0] >= 0) || isinf(s[0]))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid vector aggregate state"),
+				 errdetail("The count must be a finite number of at least zero.")));
+	return s;
 }
 
 PG_FUNCTION_INFO_V1(vector_accum);
@@ -829,6 +847,10 @@ agg_final(ArrayType *state, bool average)
 	{
 		double		v = average ? s[i] / s[0] : s[i];
 
+		if (isnan(v))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("NaN not allowed in vector")));
 		if (fabs(v) > FLT_MAX)
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),

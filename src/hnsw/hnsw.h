@@ -1,0 +1,214 @@
+/*-------------------------------------------------------------------------
+ *
+ * hnsw.h
+ *		Private declarations of the hnsw index access method.
+ *
+ * See README in this directory for the algorithm, the page layout, the
+ * locking protocol and how changes are WAL-logged.
+ *
+ * Copyright (c) 2026, vecrec developers
+ *
+ * src/hnsw/hnsw.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef VECREC_HNSW_H
+#define VECREC_HNSW_H
+
+#include "access/amapi.h"
+#include "access/generic_xlog.h"
+#include "access/reloptions.h"
+#include "nodes/pathnodes.h"
+#include "storage/bufmgr.h"
+#include "utils/relcache.h"
+
+#include "vector.h"
+
+/* Identification */
+#define HNSW_MAGIC_NUMBER	0x56524857	/* "VRHW" */
+#define HNSW_VERSION		1
+#define HNSW_PAGE_ID		0xFF9A		/* last 2 bytes of every page's special space */
+
+#define HNSW_METAPAGE_BLKNO	0
+#define HNSW_FIRST_DATA_BLKNO 1
+
+/* Options (the same ranges as pgvector, so its DDL works unchanged) */
+#define HNSW_DEFAULT_M		16
+#define HNSW_MIN_M			2
+#define HNSW_MAX_M			100
+#define HNSW_DEFAULT_EF_CONSTRUCTION 64
+#define HNSW_MIN_EF_CONSTRUCTION 4
+#define HNSW_MAX_EF_CONSTRUCTION 1000
+#define HNSW_DEFAULT_EF_SEARCH 40
+#define HNSW_MIN_EF_SEARCH	1
+#define HNSW_MAX_EF_SEARCH	1000
+
+/* Levels 0 .. HNSW_MAX_LEVEL; with m >= 2 higher levels are vanishingly rare */
+#define HNSW_MAX_LEVEL		15
+
+/* Support function numbers */
+#define HNSW_DISTANCE_PROC	1
+#define HNSW_NORM_PROC		2
+
+/* Lock on the metapage's block number taken by inserts (see README) */
+#define HNSW_UPDATE_LOCK	0
+
+/* Neighbours kept at a level */
+#define HnswLevelSlots(m, level)	((level) == 0 ? 2 * (m) : (m))
+#define HnswTotalSlots(m, level)	(2 * (m) + (level) * (m))
+
+/* Iterative scan modes (GUC hnsw.iterative_scan) */
+typedef enum HnswIterativeScan
+{
+	HNSW_ITERATIVE_SCAN_OFF,
+	HNSW_ITERATIVE_SCAN_RELAXED,
+	HNSW_ITERATIVE_SCAN_STRICT
+} HnswIterativeScan;
+
+/* How distances are computed */
+typedef enum HnswMetric
+{
+	HNSW_METRIC_L2SQ,			/* squared L2: vector_l2_squared_distance */
+	HNSW_METRIC_NEG_IP,			/* negative inner product (cosine on unit vectors) */
+	HNSW_METRIC_L1,				/* L1 */
+	HNSW_METRIC_FMGR			/* any other support function, through fmgr */
+} HnswMetric;
+
+/*
+ * Metapage, block 0.  Options are frozen here at build time.
+ */
+typedef struct HnswMetaPageData
+{
+	uint32		magic;
+	uint32		version;
+	uint32		dims;
+	uint16		m;
+	uint16		efConstruction;
+	BlockNumber entryBlkno;		/* entry point, or InvalidBlockNumber if empty */
+	OffsetNumber entryOffno;
+	int16		entryLevel;
+	BlockNumber lastBlkno;		/* last data page: inserts try it first */
+} HnswMetaPageData;
+
+typedef HnswMetaPageData *HnswMetaPage;
+
+#define HnswPageGetMeta(page)	((HnswMetaPage) PageGetContents(page))
+
+/*
+ * Special space of every page
+ */
+typedef struct HnswPageOpaqueData
+{
+	BlockNumber nextblkno;		/* next data page, for full scans */
+	uint16		flags;
+	uint16		page_id;		/* HNSW_PAGE_ID */
+} HnswPageOpaqueData;
+
+typedef HnswPageOpaqueData *HnswPageOpaque;
+
+#define HNSW_PAGE_META		1
+#define HNSW_PAGE_DATA		2
+
+#define HnswPageGetOpaque(page)	((HnswPageOpaque) PageGetSpecialPointer(page))
+
+/*
+ * One element of the graph: a heap row's vector and its neighbour lists,
+ * in a single line pointer item on a data page.
+ *
+ *	+--------+-------+---------+--------+---------+------------------+---------------------+
+ *	| type   | level | deleted | unused | heaptid | x[0 .. dims-1]   | neighbours          |
+ *	| uint8  | uint8 | uint8   | uint8  | 6 bytes | float4 (12-byte  | ItemPointerData x   |
+ *	|        |       |         |        | + 2 pad | offset, aligned) | (2m + level * m)    |
+ *	+--------+-------+---------+--------+---------+------------------+---------------------+
+ *
+ * Neighbour slots: level 0 first (2m slots), then m slots for each level
+ * 1 .. level; an unused slot holds an invalid item pointer.  Items never
+ * move and never change size: neighbour updates overwrite slots in place.
+ */
+typedef struct HnswElementTupleData
+{
+	uint8		type;
+	uint8		level;
+	uint8		deleted;
+	uint8		unused;
+	ItemPointerData heaptid;
+	uint16		pad;
+	float		x[FLEXIBLE_ARRAY_MEMBER];
+} HnswElementTupleData;
+
+typedef HnswElementTupleData *HnswElementTuple;
+
+#define HNSW_ELEMENT_TUPLE	1
+
+#define HNSW_ELEMENT_TUPLE_SIZE(dims, m, level) \
+	(offsetof(HnswElementTupleData, x) + sizeof(float) * (dims) + \
+	 sizeof(ItemPointerData) * HnswTotalSlots(m, level))
+
+#define HnswElementNeighbors(tup, dims) \
+	((ItemPointer) ((char *) (tup)->x + sizeof(float) * (dims)))
+
+/* Largest item a data page can hold */
+#define HNSW_MAX_ITEM_SIZE \
+	(BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(HnswPageOpaqueData)) - sizeof(ItemIdData))
+
+/*
+ * Options (amoptions)
+ */
+typedef struct HnswOptions
+{
+	int32		vl_len_;		/* varlena header (do not touch directly!) */
+	int			m;
+	int			efConstruction;
+} HnswOptions;
+
+/*
+ * What an index needs to compute distances: cached per relation
+ */
+typedef struct HnswDistance
+{
+	HnswMetric	metric;
+	bool		normalize;		/* cosine: vectors are stored unit length */
+	FmgrInfo   *distproc;		/* HNSW_METRIC_FMGR only */
+	Oid			collation;
+} HnswDistance;
+
+/* hnsw.c */
+extern int	hnsw_ef_search;
+extern int	hnsw_iterative_scan;
+extern int	hnsw_max_scan_tuples;
+extern double hnsw_scan_mem_multiplier;
+extern void HnswInit(void);
+extern int	HnswGetM(Relation index);
+extern int	HnswGetEfConstruction(Relation index);
+
+/* hnswutils.c */
+extern void HnswInitDistance(Relation index, HnswDistance *d);
+extern bool HnswPrepareVector(HnswDistance *d, Relation index, Datum value, float *out, int dims);
+extern double HnswDist(const HnswDistance *d, int dims, const float *a, const float *b);
+extern int	HnswRandomLevel(int m);
+extern Buffer HnswNewBuffer(Relation index, ForkNumber forkNum);
+extern void HnswInitPage(Page page, uint16 flags);
+extern void HnswGetMeta(Relation index, HnswMetaPageData *meta);
+extern void HnswCheckPage(Relation index, Page page, BlockNumber blkno);
+
+/* hnswbuild.c */
+extern IndexBuildResult *hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo);
+extern void hnswbuildempty(Relation index);
+
+/* hnswinsert.c */
+extern bool hnswinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
+					   Relation heap, IndexUniqueCheck checkUnique,
+					   bool indexUnchanged, IndexInfo *indexInfo);
+
+/* hnswscan.c */
+extern IndexScanDesc hnswbeginscan(Relation index, int nkeys, int norderbys);
+extern void hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys);
+extern bool hnswgettuple(IndexScanDesc scan, ScanDirection dir);
+extern void hnswendscan(IndexScanDesc scan);
+
+/* hnswvacuum.c */
+extern IndexBulkDeleteResult *hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
+											 IndexBulkDeleteCallback callback, void *callback_state);
+extern IndexBulkDeleteResult *hnswvacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats);
+
+#endif							/* VECREC_HNSW_H */
