@@ -10,6 +10,7 @@
  *-------------------------------------------------------------------------
  */
 #include <math.h>
+#include <stdint.h>
 
 #include <simde/x86/avx2.h>
 #include <simde/x86/fma.h>
@@ -27,6 +28,17 @@
 #define VK_TABLE		VecKernelsAvx2
 #endif
 #define VK_NAME			"avx2"
+
+/*
+ * Tail of fewer than 8 floats with vmaskmovps, which never faults on the
+ * masked-out lanes.  Only with native AVX: SIMDe's emulation reads all 8.
+ */
+#if defined(SIMDE_X86_AVX_NATIVE)
+static const int32_t avx2_tail_mask[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+
+#define VK_LOAD_TAIL(p, r) \
+	simde_mm256_maskload_ps(p, simde_mm256_loadu_si256((const simde__m256i *) (avx2_tail_mask + 8 - (r))))
+#endif
 
 /* Sum the eight lanes of a register */
 static inline float

@@ -18,8 +18,13 @@
  *	VK_TABLE		name of the VecKernels table to define
  *	VK_NAME			its user-visible name
  *
+ * and optionally VK_LOAD_TAIL(p, r): load r < VK_W floats, zeros in the
+ * other lanes, never touching memory past p + r (a masked load).
+ *
  * Every kernel keeps two accumulators over a loop of 2 * VK_W floats, then
- * one register at a time, then a scalar tail.  The element count may be 0.
+ * one register at a time, then the tail: one masked step where the
+ * instruction set has one, a scalar loop otherwise.  The element count may
+ * be 0.
  *
  * Copyright (c) 2026, vecrec developers
  *
@@ -54,6 +59,15 @@ vk_l2sq(int n, const float *a, const float *b)
 
 		s0 = VK_FMA(d0, d0, s0);
 	}
+#ifdef VK_LOAD_TAIL
+	if (i < n)
+	{
+		VK_T		d1 = VK_SUB(VK_LOAD_TAIL(a + i, n - i), VK_LOAD_TAIL(b + i, n - i));
+
+		s1 = VK_FMA(d1, d1, s1);
+		i = n;
+	}
+#endif
 	r = VK_HSUM(VK_ADD(s0, s1));
 	for (; i < n; i++)
 	{
@@ -82,6 +96,13 @@ vk_dot(int n, const float *a, const float *b)
 	}
 	for (; i + VK_W <= n; i += VK_W)
 		s0 = VK_FMA(VK_LOAD(a + i), VK_LOAD(b + i), s0);
+#ifdef VK_LOAD_TAIL
+	if (i < n)
+	{
+		s1 = VK_FMA(VK_LOAD_TAIL(a + i, n - i), VK_LOAD_TAIL(b + i, n - i), s1);
+		i = n;
+	}
+#endif
 	r = VK_HSUM(VK_ADD(s0, s1));
 	for (; i < n; i++)
 		r += a[i] * b[i];
@@ -106,6 +127,13 @@ vk_l1(int n, const float *a, const float *b)
 	}
 	for (; i + VK_W <= n; i += VK_W)
 		s0 = VK_ADD(s0, VK_ABS(VK_SUB(VK_LOAD(a + i), VK_LOAD(b + i))));
+#ifdef VK_LOAD_TAIL
+	if (i < n)
+	{
+		s1 = VK_ADD(s1, VK_ABS(VK_SUB(VK_LOAD_TAIL(a + i, n - i), VK_LOAD_TAIL(b + i, n - i))));
+		i = n;
+	}
+#endif
 	r = VK_HSUM(VK_ADD(s0, s1));
 	for (; i < n; i++)
 		r += fabsf(a[i] - b[i]);
@@ -118,26 +146,56 @@ vk_l1(int n, const float *a, const float *b)
 static void
 vk_cosparts(int n, const float *a, const float *b, float *ab, float *aa, float *bb)
 {
-	VK_T		sab = VK_ZERO();
-	VK_T		saa = VK_ZERO();
-	VK_T		sbb = VK_ZERO();
+	VK_T		sab0 = VK_ZERO(),
+				sab1 = VK_ZERO();
+	VK_T		saa0 = VK_ZERO(),
+				saa1 = VK_ZERO();
+	VK_T		sbb0 = VK_ZERO(),
+				sbb1 = VK_ZERO();
 	float		rab,
 				raa,
 				rbb;
 	int			i = 0;
 
+	/* six independent chains hide the FMA latency */
+	for (; i + 2 * VK_W <= n; i += 2 * VK_W)
+	{
+		VK_T		va0 = VK_LOAD(a + i);
+		VK_T		vb0 = VK_LOAD(b + i);
+		VK_T		va1 = VK_LOAD(a + i + VK_W);
+		VK_T		vb1 = VK_LOAD(b + i + VK_W);
+
+		sab0 = VK_FMA(va0, vb0, sab0);
+		saa0 = VK_FMA(va0, va0, saa0);
+		sbb0 = VK_FMA(vb0, vb0, sbb0);
+		sab1 = VK_FMA(va1, vb1, sab1);
+		saa1 = VK_FMA(va1, va1, saa1);
+		sbb1 = VK_FMA(vb1, vb1, sbb1);
+	}
 	for (; i + VK_W <= n; i += VK_W)
 	{
 		VK_T		va = VK_LOAD(a + i);
 		VK_T		vb = VK_LOAD(b + i);
 
-		sab = VK_FMA(va, vb, sab);
-		saa = VK_FMA(va, va, saa);
-		sbb = VK_FMA(vb, vb, sbb);
+		sab0 = VK_FMA(va, vb, sab0);
+		saa0 = VK_FMA(va, va, saa0);
+		sbb0 = VK_FMA(vb, vb, sbb0);
 	}
-	rab = VK_HSUM(sab);
-	raa = VK_HSUM(saa);
-	rbb = VK_HSUM(sbb);
+#ifdef VK_LOAD_TAIL
+	if (i < n)
+	{
+		VK_T		va = VK_LOAD_TAIL(a + i, n - i);
+		VK_T		vb = VK_LOAD_TAIL(b + i, n - i);
+
+		sab1 = VK_FMA(va, vb, sab1);
+		saa1 = VK_FMA(va, va, saa1);
+		sbb1 = VK_FMA(vb, vb, sbb1);
+		i = n;
+	}
+#endif
+	rab = VK_HSUM(VK_ADD(sab0, sab1));
+	raa = VK_HSUM(VK_ADD(saa0, saa1));
+	rbb = VK_HSUM(VK_ADD(sbb0, sbb1));
 	for (; i < n; i++)
 	{
 		rab += a[i] * b[i];
