@@ -79,3 +79,17 @@ SELECT id, round((embedding <=> '[1,1]')::numeric, 6) AS dist
 FROM op_items WHERE embedding <> '[0,0]' ORDER BY embedding <=> '[1,1]', id LIMIT 4;
 SELECT id FROM op_items ORDER BY embedding <-> '[0,0]' DESC NULLS LAST, id LIMIT 2;
 DROP TABLE op_items;
+
+-- cosine with one side fixed for the statement (its norm is computed once):
+-- constant, parameter of a prepared statement run with different values,
+-- and both sides varying must all agree with the definition
+CREATE TABLE cos_t (id int, v vector(2), w vector(2));
+INSERT INTO cos_t VALUES (1, '[1,0]', '[3,4]'), (2, '[0,2]', '[1,1]'), (3, '[1,1]', '[-2,0]');
+SELECT id, round((v <=> '[3,4]')::numeric, 6) AS const_right, round(('[3,4]' <=> v)::numeric, 6) AS const_left,
+       round((v <=> w)::numeric, 6) AS both_vary
+FROM cos_t ORDER BY id;
+PREPARE cos_q(vector) AS SELECT id, round((v <=> $1)::numeric, 6) FROM cos_t ORDER BY id;
+EXECUTE cos_q('[1,0]');
+EXECUTE cos_q('[0,5]');
+DEALLOCATE cos_q;
+DROP TABLE cos_t;

@@ -176,17 +176,104 @@ vector_negative_inner_product(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(-(double) VecActiveKernels->dot(a->dim, a->x, b->x));
 }
 
+/*
+ * Norm cached for the argument of a call site that stays the same for the
+ * whole execution (a constant or an external parameter: the query vector
+ * of an exact nearest-neighbour scan)
+ */
+typedef struct CosineCache
+{
+	int			argno;			/* stable argument, or -1 */
+	const Vector *ptr;			/* where its value was last seen */
+	Vector	   *vec;			/* copy of its value */
+	float		normsq;
+} CosineCache;
+
+/*
+ * The cache of a call site, set up on the first call
+ */
+static CosineCache *
+cosine_cache(FunctionCallInfo fcinfo)
+{
+	CosineCache *c = fcinfo->flinfo->fn_extra;
+
+	if (c == NULL)
+	{
+		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(CosineCache));
+		c->argno = -1;
+		if (fcinfo->flinfo->fn_expr != NULL)
+		{
+			if (get_fn_expr_arg_stable(fcinfo->flinfo, 1))
+				c->argno = 1;
+			else if (get_fn_expr_arg_stable(fcinfo->flinfo, 0))
+				c->argno = 0;
+		}
+		fcinfo->flinfo->fn_extra = c;
+	}
+	return c;
+}
+
+/*
+ * 1 - a.b / sqrt(aa * bb), clamped to [0, 2]; NaN if a norm is zero
+ */
+static inline double
+cosine_from_parts(float ab, float aa, float bb)
+{
+	double		sim;
+
+	if (aa == 0 || bb == 0)
+		return get_float8_nan();
+	sim = (double) ab / sqrt((double) aa * (double) bb);
+	if (sim > 1)
+		sim = 1;
+	else if (sim < -1)
+		sim = -1;
+	return 1.0 - sim;
+}
+
 PG_FUNCTION_INFO_V1(cosine_distance);
 
 /*
  * Cosine distance (operator <=>): 1 - cosine similarity, in [0, 2];
- * NaN when either vector is zero (as pgvector)
+ * NaN when either vector is zero (as pgvector).  When one side is the
+ * same for every row, its norm is computed once.
  */
 Datum
 cosine_distance(PG_FUNCTION_ARGS)
 {
+	CosineCache *c = cosine_cache(fcinfo);
+	float		ab,
+				aa,
+				bb;
+
 	GET_TWO_VECTORS(a, b);
-	PG_RETURN_FLOAT8(1.0 - VectorCosineSimilarity(a->dim, a->x, b->x));
+	if (c->argno >= 0)
+	{
+		Vector	   *fixed = c->argno == 1 ? b : a;
+		Vector	   *other = c->argno == 1 ? a : b;
+
+		/*
+		 * A stable value keeps its address; should it move (a detoasted
+		 * copy per call), compare contents before trusting the cache.
+		 */
+		if (fixed != c->ptr)
+		{
+			if (c->vec == NULL || VARSIZE(c->vec) != VARSIZE(fixed) ||
+				memcmp(c->vec->x, fixed->x, sizeof(float) * fixed->dim) != 0)
+			{
+				if (c->vec != NULL)
+					pfree(c->vec);
+				c->vec = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, VARSIZE(fixed));
+				memcpy(c->vec, fixed, VARSIZE(fixed));
+				c->normsq = VecActiveKernels->dot(fixed->dim, fixed->x, fixed->x);
+			}
+			c->ptr = fixed;
+		}
+		VecActiveKernels->dotnorm(other->dim, other->x, fixed->x, &ab, &aa);
+		PG_RETURN_FLOAT8(cosine_from_parts(ab, aa, c->normsq));
+	}
+	VecActiveKernels->cosparts(a->dim, a->x, b->x, &ab, &aa, &bb);
+	PG_RETURN_FLOAT8(cosine_from_parts(ab, aa, bb));
 }
 
 PG_FUNCTION_INFO_V1(vector_spherical_distance);

@@ -37,6 +37,8 @@ typedef struct VecKernels
 	/* one pass for cosine: *ab = a.b, *aa = a.a, *bb = b.b */
 	void		(*cosparts) (int n, const float *a, const float *b,
 							 float *ab, float *aa, float *bb);
+	/* cosine when b's norm is known: *ab = a.b, *aa = a.a */
+	void		(*dotnorm) (int n, const float *a, const float *b, float *ab, float *aa);
 } VecKernels;
 
 /* kernels.c */

@@ -207,10 +207,63 @@ vk_cosparts(int n, const float *a, const float *b, float *ab, float *aa, float *
 	*bb = rbb;
 }
 
+/*
+ * a.b and a.a in one pass, for cosine against a vector of known norm
+ */
+static void
+vk_dotnorm(int n, const float *a, const float *b, float *ab, float *aa)
+{
+	VK_T		sab0 = VK_ZERO(),
+				sab1 = VK_ZERO();
+	VK_T		saa0 = VK_ZERO(),
+				saa1 = VK_ZERO();
+	float		rab,
+				raa;
+	int			i = 0;
+
+	for (; i + 2 * VK_W <= n; i += 2 * VK_W)
+	{
+		VK_T		va0 = VK_LOAD(a + i);
+		VK_T		va1 = VK_LOAD(a + i + VK_W);
+
+		sab0 = VK_FMA(va0, VK_LOAD(b + i), sab0);
+		saa0 = VK_FMA(va0, va0, saa0);
+		sab1 = VK_FMA(va1, VK_LOAD(b + i + VK_W), sab1);
+		saa1 = VK_FMA(va1, va1, saa1);
+	}
+	for (; i + VK_W <= n; i += VK_W)
+	{
+		VK_T		va = VK_LOAD(a + i);
+
+		sab0 = VK_FMA(va, VK_LOAD(b + i), sab0);
+		saa0 = VK_FMA(va, va, saa0);
+	}
+#ifdef VK_LOAD_TAIL
+	if (i < n)
+	{
+		VK_T		va = VK_LOAD_TAIL(a + i, n - i);
+
+		sab1 = VK_FMA(va, VK_LOAD_TAIL(b + i, n - i), sab1);
+		saa1 = VK_FMA(va, va, saa1);
+		i = n;
+	}
+#endif
+	rab = VK_HSUM(VK_ADD(sab0, sab1));
+	raa = VK_HSUM(VK_ADD(saa0, saa1));
+	for (; i < n; i++)
+	{
+		rab += a[i] * b[i];
+		raa += a[i] * a[i];
+	}
+	*ab = rab;
+	*aa = raa;
+}
+
 const VecKernels VK_TABLE = {
 	.name = VK_NAME,
 	.l2sq = vk_l2sq,
 	.dot = vk_dot,
 	.l1 = vk_l1,
 	.cosparts = vk_cosparts,
+	.dotnorm = vk_dotnorm,
 };

@@ -123,10 +123,40 @@ scalar_cosparts(int n, const float *a, const float *b, float *ab, float *aa, flo
 	*bb = rbb;
 }
 
+/*
+ * a.b and a.a in one pass, for cosine against a vector of known norm
+ */
+static void
+scalar_dotnorm(int n, const float *a, const float *b, float *ab, float *aa)
+{
+	float		sab[LANES] = {0};
+	float		saa[LANES] = {0};
+	float		rab,
+				raa;
+	int			i = 0;
+
+	for (; i + LANES <= n; i += LANES)
+		for (int j = 0; j < LANES; j++)
+		{
+			sab[j] += a[i + j] * b[i + j];
+			saa[j] += a[i + j] * a[i + j];
+		}
+	rab = sum_lanes(sab);
+	raa = sum_lanes(saa);
+	for (; i < n; i++)
+	{
+		rab += a[i] * b[i];
+		raa += a[i] * a[i];
+	}
+	*ab = rab;
+	*aa = raa;
+}
+
 const VecKernels VecKernelsScalar = {
 	.name = "scalar",
 	.l2sq = scalar_l2sq,
 	.dot = scalar_dot,
 	.l1 = scalar_l1,
 	.cosparts = scalar_cosparts,
+	.dotnorm = scalar_dotnorm,
 };

@@ -132,6 +132,10 @@ check_one(const VecKernels *k, const char *label, int n, int offset, float *abuf
 	ok = close_enough(ab, e.dot, e.dot_mag) && close_enough(aa, e.aa, e.aa) &&
 		close_enough(bb, e.bb, e.bb);
 	report(ok, label, "cosparts", n, offset, ab, e.dot);
+	ab = aa = -1;
+	k->dotnorm(n, a, b, &ab, &aa);
+	ok = close_enough(ab, e.dot, e.dot_mag) && close_enough(aa, e.aa, e.aa);
+	report(ok, label, "dotnorm", n, offset, ab, e.dot);
 }
 
 /*
