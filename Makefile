@@ -12,7 +12,9 @@ endif
 ifeq ($(ARCH),aarch64)
 KERNEL_OBJS += src/kernels_neon.o
 endif
-OBJS = src/vecrec.o src/vector.o src/distance.o $(KERNEL_OBJS)
+HNSW_OBJS = src/hnsw/hnsw.o src/hnsw/hnswbuild.o src/hnsw/hnswinsert.o src/hnsw/hnswscan.o \
+	src/hnsw/hnswsearch.o src/hnsw/hnswutils.o src/hnsw/hnswvacuum.o
+OBJS = src/vecrec.o src/vector.o src/distance.o $(KERNEL_OBJS) $(HNSW_OBJS)
 HEADERS = src/vector.h
 
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
@@ -25,7 +27,7 @@ REGRESS_OPTS = --inputdir=. --outputdir=. --load-extension=$(EXTENSION)
 OPTFLAGS ?= -O2
 PG_CFLAGS += $(OPTFLAGS) -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
 	-Wno-sign-compare -fvisibility=hidden
-PG_CPPFLAGS += -I$(srcdir)/src -DVECREC_VERSION=\"$(EXTVERSION)\"
+PG_CPPFLAGS += -I$(srcdir)/src -I$(srcdir)/src/hnsw -DVECREC_VERSION=\"$(EXTVERSION)\"
 
 EXTRA_CLEAN = results regression.diffs regression.out tmp_check test/kernels/test_kernels bench/bench_kernels
 

@@ -12,11 +12,18 @@
 #ifndef VECREC_DISTANCE_H
 #define VECREC_DISTANCE_H
 
+#include "compat.h"
+
 #include "kernels.h"
 
 /* distance.c */
 extern void DistanceInit(void);
 extern double VectorCosineSimilarity(int dim, const float *a, const float *b);
 extern double VectorNorm(int dim, const float *a);
+
+/* SQL-callable distances that index support code recognises by address */
+extern PGDLLEXPORT Datum vector_l2_squared_distance(PG_FUNCTION_ARGS);
+extern PGDLLEXPORT Datum vector_negative_inner_product(PG_FUNCTION_ARGS);
+extern PGDLLEXPORT Datum l1_distance(PG_FUNCTION_ARGS);
 
 #endif							/* VECREC_DISTANCE_H */

@@ -15,6 +15,7 @@
 
 #include "compat.h"
 #include "distance.h"
+#include "hnsw.h"
 
 VECREC_MODULE_MAGIC;
 
@@ -29,6 +30,7 @@ void
 _PG_init(void)
 {
 	DistanceInit();
+	HnswInit();
 	MarkGUCPrefixReserved("vecrec");
 }
 

@@ -23,6 +23,8 @@
 #include "commands/progress.h"
 #include "commands/vacuum.h"
 #include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "utils/regproc.h"
 #include "utils/float.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"

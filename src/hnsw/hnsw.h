@@ -18,6 +18,7 @@
 #include "access/amapi.h"
 #include "access/generic_xlog.h"
 #include "access/reloptions.h"
+#include "nodes/execnodes.h"
 #include "nodes/pathnodes.h"
 #include "storage/bufmgr.h"
 #include "utils/relcache.h"
@@ -181,6 +182,64 @@ extern void HnswInit(void);
 extern int	HnswGetM(Relation index);
 extern int	HnswGetEfConstruction(Relation index);
 
+/*
+ * A graph element found by a search, with its distance to the query
+ */
+typedef struct HnswCandidate
+{
+	float		dist;
+	ItemPointerData tid;
+} HnswCandidate;
+
+/* Binary heap of candidates: nearest on top, or farthest when max */
+typedef struct HnswHeap
+{
+	HnswCandidate *items;
+	int			n;
+	int			cap;
+	bool		max;
+} HnswHeap;
+
+/* Visited set: open addressing on (block, offset), reset by generation */
+typedef struct HnswVisitedEntry
+{
+	uint64		key;
+	uint32		gen;
+	uint16		flags;			/* HNSW_VISITED_* */
+	ItemPointerData heaptid;	/* filled in by scans */
+} HnswVisitedEntry;
+
+#define HNSW_VISITED_DELETED	0x01	/* element is deleted: walk, never return */
+#define HNSW_VISITED_EXPANDED	0x02	/* neighbours already queued */
+#define HNSW_VISITED_RETURNED	0x04	/* handed to the executor (or skipped) */
+
+typedef struct HnswVisited
+{
+	HnswVisitedEntry *entries;
+	uint32		mask;
+	uint32		n;
+	uint32		gen;
+} HnswVisited;
+
+/*
+ * State of a search over the on-disk graph (insert and scan)
+ */
+typedef struct HnswSearch
+{
+	Relation	index;
+	HnswDistance *dist;
+	int			dims;
+	int			m;
+	const float *q;
+	HnswVisited visited;
+	Buffer		buf;			/* pinned (not locked) buffer kept between reads */
+	int64		ndistances;		/* distance computations, for costing and tests */
+	ItemPointerData *nbrs;		/* scratch: one element's neighbour slots */
+} HnswSearch;
+
+/* Distance between candidates i and j of a neighbour selection */
+typedef float (*HnswPairDistFunc) (void *ctx, int i, int j);
+
 /* hnswutils.c */
 extern void HnswInitDistance(Relation index, HnswDistance *d);
 extern bool HnswPrepareVector(HnswDistance *d, Relation index, Datum value, float *out, int dims);
@@ -190,12 +249,34 @@ extern Buffer HnswNewBuffer(Relation index, ForkNumber forkNum);
 extern void HnswInitPage(Page page, uint16 flags);
 extern void HnswGetMeta(Relation index, HnswMetaPageData *meta);
 extern void HnswCheckPage(Relation index, Page page, BlockNumber blkno);
+extern int	HnswSelectNeighbors(int ncands, const float *candDist, int max,
+								HnswPairDistFunc pairdist, void *ctx, int *out);
+
+/* hnswsearch.c */
+extern void HnswHeapInit(HnswHeap *h, bool max, int cap);
+extern void HnswHeapPush(HnswHeap *h, float dist, ItemPointer tid);
+extern HnswCandidate HnswHeapPop(HnswHeap *h);
+extern void HnswVisitedInit(HnswVisited *v, int cap);
+extern void HnswVisitedReset(HnswVisited *v);
+extern HnswVisitedEntry *HnswVisitedAdd(HnswVisited *v, ItemPointer tid, bool *found);
+extern int	HnswCandidateCmp(const void *a, const void *b);
+extern void HnswSearchBegin(HnswSearch *s, Relation index, HnswDistance *d, int dims, int m, const float *q);
+extern void HnswSearchEnd(HnswSearch *s);
+extern bool HnswReadDistance(HnswSearch *s, ItemPointer tid, float *dist, bool *deleted);
+extern bool HnswReadDistanceHeap(HnswSearch *s, ItemPointer tid, float *dist, bool *deleted,
+								 ItemPointer heaptid);
+extern int	HnswReadNeighbors(HnswSearch *s, ItemPointer tid, int level, ItemPointer out);
+extern bool HnswReadVector(HnswSearch *s, ItemPointer tid, float *out);
+extern HnswCandidate HnswSearchGreedy(HnswSearch *s, HnswCandidate ep, int fromLevel, int toLevel);
+extern int	HnswSearchLayer(HnswSearch *s, HnswCandidate *eps, int neps, int ef, int level,
+							HnswCandidate *out);
 
 /* hnswbuild.c */
 extern IndexBuildResult *hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo);
 extern void hnswbuildempty(Relation index);
 
 /* hnswinsert.c */
+extern void HnswInsertTuple(Relation index, Datum value, ItemPointer heaptid, bool building);
 extern bool hnswinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 					   Relation heap, IndexUniqueCheck checkUnique,
 					   bool indexUnchanged, IndexInfo *indexInfo);

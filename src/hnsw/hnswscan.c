@@ -1,0 +1,351 @@
+/*-------------------------------------------------------------------------
+ *
+ * hnswscan.c
+ *		Index scans: ORDER BY column <op> query LIMIT n.
+ *
+ * The first call descends greedily from the entry point to level 0, then
+ * searches level 0 for the hnsw.ef_search nearest elements and returns
+ * them nearest first.  With hnsw.iterative_scan on, the search state is
+ * kept, and when the executor asks for more (a WHERE clause rejected rows)
+ * the search resumes with a larger ef and returns the next batch:
+ * relaxed_order returns every new result (a batch may hold rows nearer
+ * than the last one returned), strict_order skips those so that distances
+ * never decrease.  hnsw.max_scan_tuples and work_mem *
+ * hnsw.scan_mem_multiplier bound the work.
+ *
+ * Copyright (c) 2026, vecrec developers
+ *
+ * src/hnsw/hnswscan.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <float.h>
+
+#include "access/relscan.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "compat.h"
+#include "hnsw.h"
+
+typedef struct HnswScanOpaqueData
+{
+	MemoryContext ctx;			/* everything below lives here */
+	HnswDistance dist;
+	HnswMetaPageData meta;
+	float	   *q;
+	bool		started;
+	bool		exhausted;		/* nothing more to search */
+	HnswSearch	s;
+	HnswHeap	cand;			/* to expand, nearest first */
+	HnswHeap	found;			/* best ef results, farthest on top */
+	HnswHeap	later;			/* results beyond ef, nearest first */
+	HnswHeap	laterCand;		/* candidates beyond the bound, nearest first */
+	int			ef;
+	HnswCandidate *batch;		/* results to hand out, nearest first */
+	int			nbatch;
+	int			pos;
+	float		lastDist;
+} HnswScanOpaqueData;
+
+typedef HnswScanOpaqueData *HnswScanOpaque;
+
+/*
+ * Start a scan
+ */
+IndexScanDesc
+hnswbeginscan(Relation index, int nkeys, int norderbys)
+{
+	IndexScanDesc scan = RelationGetIndexScan(index, nkeys, norderbys);
+	HnswScanOpaque so = palloc0(sizeof(HnswScanOpaqueData));
+
+	so->ctx = AllocSetContextCreate(CurrentMemoryContext, "hnsw scan", ALLOCSET_DEFAULT_SIZES);
+	HnswInitDistance(index, &so->dist);
+	scan->opaque = so;
+	return scan;
+}
+
+/*
+ * Restart a scan, possibly with a new query vector
+ */
+void
+hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys)
+{
+	HnswScanOpaque so = scan->opaque;
+
+	if (so->started)
+		HnswSearchEnd(&so->s);
+	MemoryContextReset(so->ctx);
+	so->started = false;
+	so->exhausted = false;
+	if (keys && scan->numberOfKeys > 0)
+		memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
+	if (orderbys && scan->numberOfOrderBys > 0)
+		memmove(scan->orderByData, orderbys, scan->numberOfOrderBys * sizeof(ScanKeyData));
+}
+
+/*
+ * Does the scan's memory exceed work_mem * hnsw.scan_mem_multiplier?
+ */
+static bool
+over_memory(HnswScanOpaque so)
+{
+	double		limit = (double) work_mem * 1024 * hnsw_scan_mem_multiplier;
+
+	return (double) MemoryContextMemAllocated(so->ctx, true) > limit;
+}
+
+/*
+ * Queue an element found by the search, as candidate and as result
+ */
+static void
+consider(HnswScanOpaque so, ItemPointer tid)
+{
+	HnswVisitedEntry *e;
+	bool		seen;
+	bool		deleted;
+	float		d;
+	ItemPointerData heaptid;
+
+	e = HnswVisitedAdd(&so->s.visited, tid, &seen);
+	if (seen)
+		return;
+	if (!HnswReadDistanceHeap(&so->s, tid, &d, &deleted, &heaptid))
+	{
+		e->flags |= HNSW_VISITED_DELETED | HNSW_VISITED_EXPANDED;
+		return;
+	}
+	/* HnswReadDistanceHeap may not move e: the table only grows in Add */
+	e->heaptid = heaptid;
+	if (deleted || !ItemPointerIsValid(&heaptid))
+		e->flags |= HNSW_VISITED_DELETED;
+
+	if (so->found.n < so->ef || d < so->found.items[0].dist)
+	{
+		HnswHeapPush(&so->cand, d, tid);
+		if (!(e->flags & HNSW_VISITED_DELETED))
+		{
+			HnswHeapPush(&so->found, d, tid);
+			if (so->found.n > so->ef)
+			{
+				HnswCandidate out = HnswHeapPop(&so->found);
+
+				HnswHeapPush(&so->later, out.dist, &out.tid);
+			}
+		}
+	}
+	else
+	{
+		HnswHeapPush(&so->laterCand, d, tid);
+		if (!(e->flags & HNSW_VISITED_DELETED))
+			HnswHeapPush(&so->later, d, tid);
+	}
+}
+
+/*
+ * Expand candidates until none can improve the best ef (Algorithm 2, on
+ * state that survives between batches)
+ */
+static void
+search_level0(HnswScanOpaque so)
+{
+	ItemPointerData *nbrs = palloc(sizeof(ItemPointerData) * HnswLevelSlots(so->meta.m, 0));
+
+	while (so->cand.n > 0)
+	{
+		HnswCandidate c = so->cand.items[0];
+		bool		seen;
+		HnswVisitedEntry *e;
+		int			n;
+
+		if (so->found.n >= so->ef && c.dist > so->found.items[0].dist)
+			break;
+		HnswHeapPop(&so->cand);
+		e = HnswVisitedAdd(&so->s.visited, &c.tid, &seen);
+		if (e->flags & HNSW_VISITED_EXPANDED)
+			continue;
+		e->flags |= HNSW_VISITED_EXPANDED;
+		CHECK_FOR_INTERRUPTS();
+
+		n = HnswReadNeighbors(&so->s, &c.tid, 0, nbrs);
+		for (int i = 0; i < n; i++)
+			consider(so, &nbrs[i]);
+	}
+	pfree(nbrs);
+}
+
+/*
+ * The first search: descend to level 0 and seed the candidate heaps
+ */
+static void
+start_search(IndexScanDesc scan)
+{
+	HnswScanOpaque so = scan->opaque;
+	Relation	index = scan->indexRelation;
+	HnswCandidate ep;
+	bool		deleted;
+
+	HnswGetMeta(index, &so->meta);
+	so->q = palloc0(sizeof(float) * so->meta.dims);
+	if (!(scan->orderByData->sk_flags & SK_ISNULL))
+	{
+		/* a zero query under cosine has no direction: every order is right */
+		if (!HnswPrepareVector(&so->dist, index, scan->orderByData->sk_argument, so->q, so->meta.dims))
+			memset(so->q, 0, sizeof(float) * so->meta.dims);
+	}
+
+	HnswSearchBegin(&so->s, index, &so->dist, so->meta.dims, so->meta.m, so->q);
+	so->ef = hnsw_ef_search;
+	HnswHeapInit(&so->cand, false, so->ef * 4);
+	HnswHeapInit(&so->found, true, so->ef + 1);
+	HnswHeapInit(&so->later, false, 64);
+	HnswHeapInit(&so->laterCand, false, 64);
+	so->batch = palloc(sizeof(HnswCandidate) * (so->ef + 1));
+	so->nbatch = so->pos = 0;
+	so->lastDist = -FLT_MAX;
+	so->started = true;
+
+	if (!BlockNumberIsValid(so->meta.entryBlkno))
+	{
+		so->exhausted = true;
+		return;
+	}
+	ItemPointerSet(&ep.tid, so->meta.entryBlkno, so->meta.entryOffno);
+	if (!HnswReadDistance(&so->s, &ep.tid, &ep.dist, &deleted))
+		elog(ERROR, "hnsw entry point (%u,%u) of index \"%s\" is missing",
+			 so->meta.entryBlkno, so->meta.entryOffno, RelationGetRelationName(index));
+	if (so->meta.entryLevel > 0)
+		ep = HnswSearchGreedy(&so->s, ep, so->meta.entryLevel, 1);
+	consider(so, &ep.tid);
+}
+
+/*
+ * Grow ef for the next batch and move what waited beyond the old bound
+ * back into play
+ */
+static void
+widen_search(HnswScanOpaque so)
+{
+	so->ef += hnsw_ef_search;
+	while (so->laterCand.n > 0)
+	{
+		HnswCandidate c = HnswHeapPop(&so->laterCand);
+
+		HnswHeapPush(&so->cand, c.dist, &c.tid);
+	}
+	while (so->later.n > 0 && so->found.n < so->ef)
+	{
+		HnswCandidate c = HnswHeapPop(&so->later);
+
+		HnswHeapPush(&so->found, c.dist, &c.tid);
+	}
+	so->batch = repalloc(so->batch, sizeof(HnswCandidate) * (so->ef + 1));
+}
+
+/*
+ * Search (more) and fill the batch with results not returned yet.
+ * Returns false when there is nothing left.
+ */
+static bool
+next_batch(HnswScanOpaque so)
+{
+	for (;;)
+	{
+		int			n;
+		bool		iterative = hnsw_iterative_scan != HNSW_ITERATIVE_SCAN_OFF;
+
+		if (so->exhausted)
+			return false;
+		search_level0(so);
+
+		n = 0;
+		memcpy(so->batch, so->found.items, sizeof(HnswCandidate) * so->found.n);
+		qsort(so->batch, so->found.n, sizeof(HnswCandidate), HnswCandidateCmp);
+		for (int i = 0; i < so->found.n; i++)
+		{
+			bool		seen;
+			HnswVisitedEntry *e = HnswVisitedAdd(&so->s.visited, &so->batch[i].tid, &seen);
+
+			if (e->flags & HNSW_VISITED_RETURNED)
+				continue;
+			e->flags |= HNSW_VISITED_RETURNED;
+			if (hnsw_iterative_scan == HNSW_ITERATIVE_SCAN_STRICT && so->batch[i].dist < so->lastDist)
+				continue;
+			so->batch[n++] = so->batch[i];
+		}
+		so->nbatch = n;
+		so->pos = 0;
+
+		if (!iterative ||
+			(so->cand.n == 0 && so->laterCand.n == 0 && so->later.n == 0) ||
+			so->s.visited.n >= (uint32) hnsw_max_scan_tuples || over_memory(so))
+			so->exhausted = true;
+		else
+			widen_search(so);
+
+		if (n > 0)
+			return true;
+	}
+}
+
+/*
+ * Return the next heap row, nearest first
+ */
+bool
+hnswgettuple(IndexScanDesc scan, ScanDirection dir)
+{
+	HnswScanOpaque so = scan->opaque;
+	MemoryContext oldCtx;
+
+	if (scan->orderByData == NULL)
+		elog(ERROR, "cannot scan hnsw index without order");
+	if (!ScanDirectionIsForward(dir))
+		elog(ERROR, "hnsw index scans only go forward");
+
+	oldCtx = MemoryContextSwitchTo(so->ctx);
+	if (!so->started)
+	{
+		start_search(scan);
+		pgstat_count_index_scan(scan->indexRelation);
+	}
+
+	while (so->pos >= so->nbatch)
+	{
+		if (!next_batch(so))
+		{
+			MemoryContextSwitchTo(oldCtx);
+			return false;
+		}
+	}
+	{
+		HnswCandidate *c = &so->batch[so->pos++];
+		bool		seen;
+		HnswVisitedEntry *e = HnswVisitedAdd(&so->s.visited, &c->tid, &seen);
+
+		scan->xs_heaptid = e->heaptid;
+		so->lastDist = c->dist;
+	}
+	MemoryContextSwitchTo(oldCtx);
+	scan->xs_recheck = false;
+	scan->xs_recheckorderby = false;
+	return true;
+}
+
+/*
+ * End a scan
+ */
+void
+hnswendscan(IndexScanDesc scan)
+{
+	HnswScanOpaque so = scan->opaque;
+
+	if (so->started)
+		HnswSearchEnd(&so->s);
+	MemoryContextDelete(so->ctx);
+	pfree(so);
+	scan->opaque = NULL;
+}

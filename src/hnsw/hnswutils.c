@@ -1,0 +1,235 @@
+/*-------------------------------------------------------------------------
+ *
+ * hnswutils.c
+ *		Helpers shared by hnsw build, insert, scan and vacuum: distances,
+ *		pages, the metapage, levels and neighbour selection.
+ *
+ * Copyright (c) 2026, vecrec developers
+ *
+ * src/hnsw/hnswutils.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/genam.h"
+#include "common/pg_prng.h"
+#include "storage/lmgr.h"
+#include "utils/rel.h"
+
+#include "compat.h"
+#include "distance.h"
+#include "hnsw.h"
+
+/*
+ * Work out how an index computes distances.  The support functions of our
+ * own operator classes are recognised by address and run on the SIMD
+ * kernels directly; anything else goes through fmgr.
+ */
+void
+HnswInitDistance(Relation index, HnswDistance *d)
+{
+	FmgrInfo   *proc = index_getprocinfo(index, 1, HNSW_DISTANCE_PROC);
+
+	d->distproc = proc;
+	d->collation = index->rd_indcollation[0];
+	d->normalize = OidIsValid(index_getprocid(index, 1, HNSW_NORM_PROC));
+	if (proc->fn_addr == vector_l2_squared_distance)
+		d->metric = HNSW_METRIC_L2SQ;
+	else if (proc->fn_addr == vector_negative_inner_product)
+		d->metric = HNSW_METRIC_NEG_IP;
+	else if (proc->fn_addr == l1_distance)
+		d->metric = HNSW_METRIC_L1;
+	else
+		d->metric = HNSW_METRIC_FMGR;
+}
+
+/*
+ * Copy an indexed value into out[dims], normalised when the operator class
+ * asks for it.  Returns false for a value the index cannot hold (a zero
+ * vector under cosine distance has no direction).
+ */
+bool
+HnswPrepareVector(HnswDistance *d, Relation index, Datum value, float *out, int dims)
+{
+	Vector	   *v = DatumGetVector(value);
+
+	if (v->dim != dims)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("expected %d dimensions, not %d", dims, v->dim),
+				 errhint("Every vector in index \"%s\" must have the dimensions the index was built with.",
+						 RelationGetRelationName(index))));
+	memcpy(out, v->x, sizeof(float) * dims);
+	if (d->normalize)
+	{
+		double		norm = VectorNorm(dims, out);
+
+		if (norm == 0)
+			return false;
+		for (int i = 0; i < dims; i++)
+			out[i] = (float) (out[i] / norm);
+	}
+	return true;
+}
+
+/*
+ * Distance through the operator class's support function (rare path)
+ */
+static double
+fmgr_distance(const HnswDistance *d, int dims, const float *a, const float *b)
+{
+	Vector	   *va = InitVector(dims);
+	Vector	   *vb = InitVector(dims);
+	double		r;
+
+	memcpy(va->x, a, sizeof(float) * dims);
+	memcpy(vb->x, b, sizeof(float) * dims);
+	r = DatumGetFloat8(FunctionCall2Coll(d->distproc, d->collation,
+										 PointerGetDatum(va), PointerGetDatum(vb)));
+	pfree(va);
+	pfree(vb);
+	return r;
+}
+
+/*
+ * Distance between two prepared vectors; smaller is closer
+ */
+double
+HnswDist(const HnswDistance *d, int dims, const float *a, const float *b)
+{
+	switch (d->metric)
+	{
+		case HNSW_METRIC_L2SQ:
+			return VecActiveKernels->l2sq(dims, a, b);
+		case HNSW_METRIC_NEG_IP:
+			return -(double) VecActiveKernels->dot(dims, a, b);
+		case HNSW_METRIC_L1:
+			return VecActiveKernels->l1(dims, a, b);
+		case HNSW_METRIC_FMGR:
+			break;
+	}
+	return fmgr_distance(d, dims, a, b);
+}
+
+/*
+ * Draw a level: floor(-ln(U) * mL) with mL = 1 / ln(m), as in the paper
+ */
+int
+HnswRandomLevel(int m)
+{
+	double		u = pg_prng_double(&pg_global_prng_state);
+	double		ml = 1 / log(m);
+	int			level;
+
+	/* u is in [0, 1); 1 - u is in (0, 1] */
+	level = (int) floor(-log(1 - u) * ml);
+	return Min(level, HNSW_MAX_LEVEL);
+}
+
+/*
+ * Initialise a page with our special space
+ */
+void
+HnswInitPage(Page page, uint16 flags)
+{
+	HnswPageOpaque opaque;
+
+	PageInit(page, BLCKSZ, sizeof(HnswPageOpaqueData));
+	opaque = HnswPageGetOpaque(page);
+	opaque->nextblkno = InvalidBlockNumber;
+	opaque->flags = flags;
+	opaque->page_id = HNSW_PAGE_ID;
+}
+
+/*
+ * Add a page at the end of the index; returned exclusively locked
+ */
+Buffer
+HnswNewBuffer(Relation index, ForkNumber forkNum)
+{
+	Buffer		buf;
+
+	LockRelationForExtension(index, ExclusiveLock);
+	buf = ReadBufferExtended(index, forkNum, P_NEW, RBM_NORMAL, NULL);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	UnlockRelationForExtension(index, ExclusiveLock);
+	return buf;
+}
+
+/*
+ * Error unless a page is one of ours
+ */
+void
+HnswCheckPage(Relation index, Page page, BlockNumber blkno)
+{
+	if (PageIsNew(page) || PageGetSpecialSize(page) != MAXALIGN(sizeof(HnswPageOpaqueData)) ||
+		HnswPageGetOpaque(page)->page_id != HNSW_PAGE_ID)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" contains unexpected page at block %u",
+						RelationGetRelationName(index), blkno),
+				 errhint("Please REINDEX it.")));
+}
+
+/*
+ * Copy the metapage, checking that it is an hnsw index of this version
+ */
+void
+HnswGetMeta(Relation index, HnswMetaPageData *meta)
+{
+	Buffer		buf = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
+	Page		page;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	HnswCheckPage(index, page, HNSW_METAPAGE_BLKNO);
+	*meta = *HnswPageGetMeta(page);
+	UnlockReleaseBuffer(buf);
+
+	if (meta->magic != HNSW_MAGIC_NUMBER)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" is not an hnsw index", RelationGetRelationName(index))));
+	if (meta->version != HNSW_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has hnsw format version %u, expected %u",
+						RelationGetRelationName(index), meta->version, HNSW_VERSION),
+				 errhint("Please REINDEX it.")));
+}
+
+/*
+ * Choose up to max neighbours from candidates sorted nearest first: keep a
+ * candidate only if it is closer to the base element than to every one
+ * already kept, so that links point in diverse directions.  Algorithm 4
+ * of the paper (Malkov and Yashunin), without extending candidates or
+ * keeping pruned connections.  pairdist(ctx, i, j) is the distance between
+ * candidates i and j.  Writes the chosen candidate indexes to out and
+ * returns how many.
+ */
+int
+HnswSelectNeighbors(int ncands, const float *candDist, int max,
+					HnswPairDistFunc pairdist, void *ctx, int *out)
+{
+	int			n = 0;
+
+	for (int i = 0; i < ncands && n < max; i++)
+	{
+		bool		good = true;
+
+		for (int j = 0; j < n; j++)
+		{
+			if (pairdist(ctx, i, out[j]) < candDist[i])
+			{
+				good = false;
+				break;
+			}
+		}
+		if (good)
+			out[n++] = i;
+	}
+	return n;
+}
