@@ -64,16 +64,15 @@ CheckVectorDim(int dim)
 }
 
 /*
- * Error unless two vectors have the same number of dimensions
+ * The error CheckVectorDims raises
  */
 void
-CheckVectorDims(const Vector *a, const Vector *b)
+ReportVectorDimsMismatch(const Vector *a, const Vector *b)
 {
-	if (a->dim != b->dim)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("different vector dimensions %d and %d", a->dim, b->dim),
-				 errhint("Both operands must have the same number of dimensions.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_EXCEPTION),
+			 errmsg("different vector dimensions %d and %d", a->dim, b->dim),
+			 errhint("Both operands must have the same number of dimensions.")));
 }
 
 /*

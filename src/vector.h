@@ -42,8 +42,19 @@ typedef struct Vector
 
 /* vector.c */
 extern Vector *InitVector(int dim);
-extern void CheckVectorDims(const Vector *a, const Vector *b);
+extern void ReportVectorDimsMismatch(const Vector *a, const Vector *b) pg_attribute_noreturn();
 extern void CheckVectorDim(int dim);
 extern void CheckVectorElement(float value);
+
+/*
+ * Error unless two vectors have the same number of dimensions (inline: it
+ * runs once per distance computed)
+ */
+static inline void
+CheckVectorDims(const Vector *a, const Vector *b)
+{
+	if (unlikely(a->dim != b->dim))
+		ReportVectorDimsMismatch(a, b);
+}
 
 #endif							/* VECREC_VECTOR_H */
