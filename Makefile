@@ -48,6 +48,9 @@ $(BOOTSTRAP_TARGETS):
 else
 include $(PGXS)
 
+# Every object depends on the project's headers (PGXS tracks none by itself)
+$(OBJS): $(wildcard $(srcdir)/src/*.h $(srcdir)/src/hnsw/*.h)
+
 # Per-ISA objects: the same kernel body compiled for each instruction set.
 src/kernels_avx2.o: CFLAGS += -mavx2 -mfma
 src/kernels_avx512.o: CFLAGS += -mavx512f
