@@ -335,3 +335,11 @@ CREATE OPERATOR CLASS vector_l1_ops
 	FOR TYPE vector USING hnsw AS
 	OPERATOR 1 <+> (vector, vector) FOR ORDER BY float_ops,
 	FUNCTION 1 l1_distance(vector, vector);
+
+-- index verification
+
+CREATE FUNCTION vecrec.verify_index(index regclass, strict boolean DEFAULT false)
+	RETURNS TABLE ("check" text, ok boolean, detail text)
+	AS 'MODULE_PATHNAME', 'vecrec_verify_index' LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION vecrec.verify_index(regclass, boolean) IS 'structural checks of an hnsw index, one row per check; strict raises the first problem as an error';

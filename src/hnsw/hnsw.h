@@ -275,6 +275,10 @@ extern int	HnswSearchLayer(HnswSearch *s, HnswCandidate *eps, int neps, int ef, 
 extern IndexBuildResult *hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo);
 extern void hnswbuildempty(Relation index);
 
+/* hnswcheck.c */
+typedef void (*HnswCheckReport) (void *arg, const char *check, bool ok, const char *detail);
+extern void HnswCheckIndex(Relation index, bool strict, HnswCheckReport report, void *arg);
+
 /* hnswinsert.c */
 extern void HnswInsertTuple(Relation index, Datum value, ItemPointer heaptid, bool building);
 extern bool hnswinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
