@@ -20,7 +20,8 @@ HEADERS = src/vector.h
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 
 # pg_regress inputs in sql/, expected outputs in expected/ (one file per feature)
-REGRESS = vector_type cast operators functions aggregates btree bad_input copy kernels
+REGRESS = vector_type cast operators functions aggregates btree bad_input copy kernels \
+	hnsw_options hnsw_l2 hnsw_cosine
 REGRESS_OPTS = --inputdir=. --outputdir=. --load-extension=$(EXTENSION)
 
 # Optimise, but never for the build machine's CPU: faster kernels are picked at run time.

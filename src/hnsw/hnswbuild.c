@@ -626,6 +626,11 @@ init_build_state(HnswBuildState *bs, Relation heap, Relation index, IndexInfo *i
 	bs->indexInfo = indexInfo;
 	bs->m = HnswGetM(index);
 	bs->efConstruction = efc = HnswGetEfConstruction(index);
+	if (efc < 2 * bs->m)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("ef_construction must be greater than or equal to 2 * m"),
+				 errdetail("ef_construction is %d and m is %d.", efc, bs->m)));
 	bs->dims = index_dims(index, bs->m);
 	HnswInitDistance(index, &bs->dist);
 
