@@ -41,12 +41,17 @@
 #define ARENA_BLOCK_SIZE (1024 * 1024)
 
 /* An element of the in-memory graph */
+/*
+ * An element of the in-memory graph.  Its level-0 block (neighbour count,
+ * 2m slots, then the vector) lives in chunks addressed by element number,
+ * so a search touches one contiguous block per element, as in hnswlib.
+ * Levels above 0 (rare) have counts[level] then m slots per level in upper.
+ */
 typedef struct GraphElement
 {
 	ItemPointerData heaptid;
 	uint8		level;
-	float	   *vec;
-	int32	   *nbrs;			/* counts[level + 1], then the slots */
+	int32	   *upper;
 } GraphElement;
 
 typedef struct HnswBuildState
@@ -59,7 +64,12 @@ typedef struct HnswBuildState
 	int			efConstruction;
 	HnswDistance dist;
 
-	/* the graph */
+	/* the graph: level-0 blocks in chunks of 2^blockShift elements */
+	char	  **blockChunks;
+	int			nBlockChunks;
+	int			blockShift;
+	Size		blockSize;
+	Size		vecOffset;		/* of the vector within a block */
 	GraphElement *elements;
 	int			n;
 	int			cap;
@@ -84,6 +94,7 @@ typedef struct HnswBuildState
 	float	   *selDist;
 	int		   *sel;
 	int32	   *tmpNbrs;
+	int32	   *batch;			/* unvisited neighbours of one element */
 	HnswCandidate *eps;			/* entry points of the next level */
 	HnswCandidate *links;		/* chosen neighbours of the element being added */
 	float	   *vecBuf;
@@ -105,15 +116,6 @@ static inline int
 tid_to_idx(const ItemPointerData *tid)
 {
 	return (int) ItemPointerGetBlockNumberNoCheck((ItemPointer) tid);
-}
-
-/* First slot of a level in an element's neighbour array */
-static inline int32 *
-level_slots(HnswBuildState *bs, GraphElement *e, int level)
-{
-	int32	   *slots = e->nbrs + e->level + 1;
-
-	return level == 0 ? slots : slots + HnswTotalSlots(bs->m, level - 1);
 }
 
 /*
@@ -139,10 +141,56 @@ arena_alloc(HnswBuildState *bs, Size size)
 	return p;
 }
 
+/* The level-0 block of element idx */
+static inline char *
+elem_block(HnswBuildState *bs, int idx)
+{
+	return bs->blockChunks[idx >> bs->blockShift] + (Size) (idx & ((1 << bs->blockShift) - 1)) * bs->blockSize;
+}
+
+/* The vector of element idx */
+static inline float *
+elem_vec(HnswBuildState *bs, int idx)
+{
+	return (float *) (elem_block(bs, idx) + bs->vecOffset);
+}
+
+/* Number of neighbours of element idx at a level */
+static inline int32 *
+nbr_count(HnswBuildState *bs, int idx, int level)
+{
+	if (level == 0)
+		return (int32 *) elem_block(bs, idx);
+	return &bs->elements[idx].upper[level - 1];
+}
+
+/* First neighbour slot of element idx at a level */
+static inline int32 *
+nbr_slots(HnswBuildState *bs, int idx, int level)
+{
+	GraphElement *e;
+
+	if (level == 0)
+		return (int32 *) elem_block(bs, idx) + 1;
+	e = &bs->elements[idx];
+	return e->upper + e->level + (level - 1) * bs->m;
+}
+
 static inline float
 elem_dist(HnswBuildState *bs, const float *q, int idx)
 {
-	return (float) HnswDist(&bs->dist, bs->dims, q, bs->elements[idx].vec);
+	return (float) HnswDist(&bs->dist, bs->dims, q, elem_vec(bs, idx));
+}
+
+/* Ask the CPU to start loading a vector (the search is memory bound) */
+static inline void
+prefetch_vec(HnswBuildState *bs, int idx)
+{
+	const char *p = (const char *) elem_vec(bs, idx);
+	Size		len = sizeof(float) * bs->dims;
+
+	for (Size off = 0; off < len && off < 1024; off += 64)
+		__builtin_prefetch(p + off);
 }
 
 /*
@@ -157,9 +205,8 @@ graph_greedy(HnswBuildState *bs, const float *q, HnswCandidate ep, int fromLevel
 
 		while (changed)
 		{
-			GraphElement *e = &bs->elements[tid_to_idx(&ep.tid)];
-			int32	   *slots = level_slots(bs, e, level);
-			int			count = e->nbrs[level];
+			int32	   *slots = nbr_slots(bs, tid_to_idx(&ep.tid), level);
+			int			count = *nbr_count(bs, tid_to_idx(&ep.tid), level);
 
 			changed = false;
 			for (int i = 0; i < count; i++)
@@ -224,24 +271,34 @@ graph_search_layer(HnswBuildState *bs, const float *q, HnswCandidate *eps, int n
 	while (cand->n > 0)
 	{
 		HnswCandidate c = HnswHeapPop(cand);
-		GraphElement *e;
 		int32	   *slots;
 		int			count;
+		int			nnew;
 
 		if (found->n >= ef && c.dist > found->items[0].dist)
 			break;
-		e = &bs->elements[tid_to_idx(&c.tid)];
-		slots = level_slots(bs, e, level);
-		count = e->nbrs[level];
+		slots = nbr_slots(bs, tid_to_idx(&c.tid), level);
+		count = *nbr_count(bs, tid_to_idx(&c.tid), level);
+
+		/* first the unvisited neighbours, their vectors requested early */
+		for (int i = 0; i < count; i++)
+			__builtin_prefetch(&bs->visitedGen[slots[i]]);
+		nnew = 0;
 		for (int i = 0; i < count; i++)
 		{
 			int			nb = slots[i];
-			float		d;
 
 			if (bs->visitedGen[nb] == bs->gen)
 				continue;
 			bs->visitedGen[nb] = bs->gen;
-			d = elem_dist(bs, q, nb);
+			bs->batch[nnew++] = nb;
+			prefetch_vec(bs, nb);
+		}
+		for (int i = 0; i < nnew; i++)
+		{
+			int			nb = bs->batch[i];
+			float		d = elem_dist(bs, q, nb);
+
 			if (found->n < ef || d < found->items[0].dist)
 			{
 				ItemPointerData tid;
@@ -266,7 +323,7 @@ layer_pairdist(void *ctx, int i, int j)
 {
 	HnswBuildState *bs = ctx;
 
-	return elem_dist(bs, bs->elements[tid_to_idx(&bs->layer[i].tid)].vec,
+	return elem_dist(bs, elem_vec(bs, tid_to_idx(&bs->layer[i].tid)),
 					 tid_to_idx(&bs->layer[j].tid));
 }
 
@@ -277,9 +334,9 @@ layer_pairdist(void *ctx, int i, int j)
 static void
 graph_connect(HnswBuildState *bs, int s, int add, float d, int level)
 {
-	GraphElement *e = &bs->elements[s];
-	int32	   *slots = level_slots(bs, e, level);
-	int			count = e->nbrs[level];
+	int32	   *countp = nbr_count(bs, s, level);
+	int32	   *slots = nbr_slots(bs, s, level);
+	int			count = *countp;
 	int			max = HnswLevelSlots(bs->m, level);
 	HnswCandidate *layer = bs->layer;
 	int			nsel;
@@ -287,14 +344,16 @@ graph_connect(HnswBuildState *bs, int s, int add, float d, int level)
 	if (count < max)
 	{
 		slots[count] = add;
-		e->nbrs[level] = count + 1;
+		*countp = count + 1;
 		return;
 	}
 
 	/* full: choose among the current neighbours and the new one */
 	for (int i = 0; i < count; i++)
+		prefetch_vec(bs, slots[i]);
+	for (int i = 0; i < count; i++)
 	{
-		layer[i].dist = elem_dist(bs, e->vec, slots[i]);
+		layer[i].dist = elem_dist(bs, elem_vec(bs, s), slots[i]);
 		idx_to_tid(slots[i], &layer[i].tid);
 	}
 	layer[count].dist = d;
@@ -306,7 +365,7 @@ graph_connect(HnswBuildState *bs, int s, int add, float d, int level)
 	for (int i = 0; i < nsel; i++)
 		bs->tmpNbrs[i] = tid_to_idx(&layer[bs->sel[i]].tid);
 	memcpy(slots, bs->tmpNbrs, sizeof(int32) * nsel);
-	e->nbrs[level] = nsel;
+	*countp = nsel;
 }
 
 /*
@@ -316,6 +375,7 @@ static void
 graph_insert(HnswBuildState *bs, int idx)
 {
 	GraphElement *e = &bs->elements[idx];
+	const float *q = elem_vec(bs, idx);
 	HnswCandidate ep;
 	HnswCandidate *eps;
 	int			neps;
@@ -327,20 +387,20 @@ graph_insert(HnswBuildState *bs, int idx)
 		return;
 	}
 
-	ep.dist = elem_dist(bs, e->vec, bs->entry);
+	ep.dist = elem_dist(bs, q, bs->entry);
 	idx_to_tid(bs->entry, &ep.tid);
 	if (bs->entryLevel > e->level)
-		ep = graph_greedy(bs, e->vec, ep, bs->entryLevel, e->level + 1);
+		ep = graph_greedy(bs, q, ep, bs->entryLevel, e->level + 1);
 
 	eps = bs->eps;
 	eps[0] = ep;
 	neps = 1;
 	for (int level = Min(e->level, bs->entryLevel); level >= 0; level--)
 	{
-		int			n = graph_search_layer(bs, e->vec, eps, neps, level);
+		int			n = graph_search_layer(bs, q, eps, neps, level);
 		int			max = HnswLevelSlots(bs->m, level);
 		int			nsel;
-		int32	   *slots = level_slots(bs, e, level);
+		int32	   *slots = nbr_slots(bs, idx, level);
 
 		for (int i = 0; i < n; i++)
 			bs->selDist[i] = bs->layer[i].dist;
@@ -350,7 +410,7 @@ graph_insert(HnswBuildState *bs, int idx)
 			bs->links[i] = bs->layer[bs->sel[i]];
 			slots[i] = tid_to_idx(&bs->links[i].tid);
 		}
-		e->nbrs[level] = nsel;
+		*nbr_count(bs, idx, level) = nsel;
 
 		/* the layer's results are the next level's entry points */
 		memcpy(eps, bs->layer, sizeof(HnswCandidate) * n);
@@ -389,7 +449,6 @@ graph_add(HnswBuildState *bs, ItemPointer heaptid, const float *vec)
 {
 	GraphElement *e;
 	int			level;
-	Size		nslots;
 
 	if (bs->n == bs->cap)
 	{
@@ -402,15 +461,26 @@ graph_add(HnswBuildState *bs, ItemPointer heaptid, const float *vec)
 
 	level = (int) floor(-log(1 - pg_prng_double(&bs->prng)) / log(bs->m));
 	level = Min(level, max_fitting_level(bs->dims, bs->m));
-	nslots = HnswTotalSlots(bs->m, level);
 
+	if ((bs->n >> bs->blockShift) >= bs->nBlockChunks)
+	{
+		Size		chunk = ((Size) 1 << bs->blockShift) * bs->blockSize;
+
+		bs->blockChunks = repalloc(bs->blockChunks, sizeof(char *) * (bs->nBlockChunks + 1));
+		bs->blockChunks[bs->nBlockChunks++] = MemoryContextAllocHuge(bs->graphCtx, chunk);
+		bs->memUsed += chunk;
+	}
 	e = &bs->elements[bs->n];
 	e->heaptid = *heaptid;
 	e->level = level;
-	e->vec = arena_alloc(bs, sizeof(float) * bs->dims);
-	memcpy(e->vec, vec, sizeof(float) * bs->dims);
-	e->nbrs = arena_alloc(bs, sizeof(int32) * (level + 1 + nslots));
-	memset(e->nbrs, 0, sizeof(int32) * (level + 1));
+	*nbr_count(bs, bs->n, 0) = 0;
+	memcpy(elem_vec(bs, bs->n), vec, sizeof(float) * bs->dims);
+	e->upper = NULL;
+	if (level > 0)
+	{
+		e->upper = arena_alloc(bs, sizeof(int32) * (level + (Size) level * bs->m));
+		memset(e->upper, 0, sizeof(int32) * level);
+	}
 
 	graph_insert(bs, bs->n);
 	bs->n++;
@@ -511,15 +581,16 @@ write_graph(HnswBuildState *bs)
 		etup->type = HNSW_ELEMENT_TUPLE;
 		etup->level = e->level;
 		etup->heaptid = e->heaptid;
-		memcpy(etup->x, e->vec, sizeof(float) * bs->dims);
+		memcpy(etup->x, elem_vec(bs, i), sizeof(float) * bs->dims);
 		for (int level = 0; level <= e->level; level++)
 		{
-			int32	   *slots = level_slots(bs, e, level);
+			int32	   *slots = nbr_slots(bs, i, level);
+			int			count = *nbr_count(bs, i, level);
 			int			start = level == 0 ? 0 : HnswTotalSlots(bs->m, level - 1);
 
 			for (int j = 0; j < HnswLevelSlots(bs->m, level); j++)
 			{
-				if (j < e->nbrs[level])
+				if (j < count)
 					nbrs[start + j] = tids[slots[j]];
 				else
 					ItemPointerSetInvalid(&nbrs[start + j]);
@@ -644,12 +715,22 @@ init_build_state(HnswBuildState *bs, Relation heap, Relation index, IndexInfo *i
 	bs->entryLevel = -1;
 	pg_prng_seed(&bs->prng, HNSW_BUILD_SEED);
 
+	/* level-0 blocks in chunks of about 4 MB, a power of two elements each */
+	bs->vecOffset = sizeof(int32) * (1 + 2 * bs->m);
+	bs->blockSize = MAXALIGN(bs->vecOffset + sizeof(float) * bs->dims);
+	bs->blockShift = 0;
+	while (((Size) 2 << bs->blockShift) * bs->blockSize <= 4 * 1024 * 1024)
+		bs->blockShift++;
+	bs->blockChunks = palloc(sizeof(char *));
+	bs->nBlockChunks = 0;
+
 	HnswHeapInit(&bs->cand, false, efc * 4);
 	HnswHeapInit(&bs->found, true, efc + 1);
 	bs->layer = palloc(sizeof(HnswCandidate) * Max(efc + 1, 2 * HNSW_MAX_M + 1));
 	bs->selDist = palloc(sizeof(float) * Max(efc + 1, 2 * HNSW_MAX_M + 1));
 	bs->sel = palloc(sizeof(int) * Max(efc + 1, 2 * HNSW_MAX_M + 1));
 	bs->tmpNbrs = palloc(sizeof(int32) * (2 * HNSW_MAX_M + 1));
+	bs->batch = palloc(sizeof(int32) * (2 * HNSW_MAX_M + 1));
 	bs->eps = palloc(sizeof(HnswCandidate) * (efc + 1));
 	bs->links = palloc(sizeof(HnswCandidate) * (2 * HNSW_MAX_M + 1));
 	bs->vecBuf = palloc(sizeof(float) * bs->dims);
