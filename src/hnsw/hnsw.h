@@ -251,6 +251,7 @@ extern void HnswGetMeta(Relation index, HnswMetaPageData *meta);
 extern void HnswCheckPage(Relation index, Page page, BlockNumber blkno);
 extern int	HnswSelectNeighbors(int ncands, const float *candDist, int max,
 								HnswPairDistFunc pairdist, void *ctx, int *out);
+extern int	HnswPickDropped(int ncands, const float *candDist, HnswPairDistFunc pairdist, void *ctx);
 
 /* hnswsearch.c */
 extern void HnswHeapInit(HnswHeap *h, bool max, int cap);

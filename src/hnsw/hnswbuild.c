@@ -43,9 +43,10 @@
 /* An element of the in-memory graph */
 /*
  * An element of the in-memory graph.  Its level-0 block (neighbour count,
- * 2m slots, then the vector) lives in chunks addressed by element number,
- * so a search touches one contiguous block per element, as in hnswlib.
- * Levels above 0 (rare) have counts[level] then m slots per level in upper.
+ * 2m slots, their 2m distances, then the vector) lives in chunks addressed
+ * by element number, so a search touches one contiguous block per element,
+ * as in hnswlib.  Levels above 0 (rare) keep counts[level], then per level
+ * m slots and m distances, in upper.
  */
 typedef struct GraphElement
 {
@@ -173,7 +174,14 @@ nbr_slots(HnswBuildState *bs, int idx, int level)
 	if (level == 0)
 		return (int32 *) elem_block(bs, idx) + 1;
 	e = &bs->elements[idx];
-	return e->upper + e->level + (level - 1) * bs->m;
+	return e->upper + e->level + (level - 1) * 2 * bs->m;
+}
+
+/* Distances from element idx to its neighbours at a level */
+static inline float *
+nbr_dists(HnswBuildState *bs, int idx, int level)
+{
+	return (float *) (nbr_slots(bs, idx, level) + HnswLevelSlots(bs->m, level));
 }
 
 static inline float
@@ -328,44 +336,51 @@ layer_pairdist(void *ctx, int i, int j)
 }
 
 /*
- * Add a link from element s to element add at a level, pruning s's list
- * with the heuristic when it is full
+ * Add a link from element s to element add at a level; a full list drops
+ * the candidate the heuristic would drop (HnswPickDropped)
  */
 static void
 graph_connect(HnswBuildState *bs, int s, int add, float d, int level)
 {
 	int32	   *countp = nbr_count(bs, s, level);
 	int32	   *slots = nbr_slots(bs, s, level);
+	float	   *dists = nbr_dists(bs, s, level);
 	int			count = *countp;
 	int			max = HnswLevelSlots(bs->m, level);
 	HnswCandidate *layer = bs->layer;
-	int			nsel;
+	int			drop;
+	int			n = 0;
 
 	if (count < max)
 	{
 		slots[count] = add;
+		dists[count] = d;
 		*countp = count + 1;
 		return;
 	}
 
-	/* full: choose among the current neighbours and the new one */
-	for (int i = 0; i < count; i++)
-		prefetch_vec(bs, slots[i]);
+	/* full: the old neighbours and the new one, nearest first */
 	for (int i = 0; i < count; i++)
 	{
-		layer[i].dist = elem_dist(bs, elem_vec(bs, s), slots[i]);
+		layer[i].dist = dists[i];
 		idx_to_tid(slots[i], &layer[i].tid);
+		prefetch_vec(bs, slots[i]);
 	}
 	layer[count].dist = d;
 	idx_to_tid(add, &layer[count].tid);
 	qsort(layer, count + 1, sizeof(HnswCandidate), candidate_cmp);
 	for (int i = 0; i <= count; i++)
 		bs->selDist[i] = layer[i].dist;
-	nsel = HnswSelectNeighbors(count + 1, bs->selDist, max, layer_pairdist, bs, bs->sel);
-	for (int i = 0; i < nsel; i++)
-		bs->tmpNbrs[i] = tid_to_idx(&layer[bs->sel[i]].tid);
-	memcpy(slots, bs->tmpNbrs, sizeof(int32) * nsel);
-	*countp = nsel;
+	drop = HnswPickDropped(count + 1, bs->selDist, layer_pairdist, bs);
+	for (int i = 0; i <= count; i++)
+	{
+		if (i == drop)
+			continue;
+		slots[n] = tid_to_idx(&layer[i].tid);
+		dists[n] = layer[i].dist;
+		n++;
+	}
+	*countp = n;
 }
 
 /*
@@ -409,6 +424,7 @@ graph_insert(HnswBuildState *bs, int idx)
 		{
 			bs->links[i] = bs->layer[bs->sel[i]];
 			slots[i] = tid_to_idx(&bs->links[i].tid);
+			nbr_dists(bs, idx, level)[i] = bs->links[i].dist;
 		}
 		*nbr_count(bs, idx, level) = nsel;
 
@@ -478,7 +494,7 @@ graph_add(HnswBuildState *bs, ItemPointer heaptid, const float *vec)
 	e->upper = NULL;
 	if (level > 0)
 	{
-		e->upper = arena_alloc(bs, sizeof(int32) * (level + (Size) level * bs->m));
+		e->upper = arena_alloc(bs, sizeof(int32) * (level + (Size) level * 2 * bs->m));
 		memset(e->upper, 0, sizeof(int32) * level);
 	}
 
@@ -716,7 +732,7 @@ init_build_state(HnswBuildState *bs, Relation heap, Relation index, IndexInfo *i
 	pg_prng_seed(&bs->prng, HNSW_BUILD_SEED);
 
 	/* level-0 blocks in chunks of about 4 MB, a power of two elements each */
-	bs->vecOffset = sizeof(int32) * (1 + 2 * bs->m);
+	bs->vecOffset = sizeof(int32) * (1 + 4 * bs->m);
 	bs->blockSize = MAXALIGN(bs->vecOffset + sizeof(float) * bs->dims);
 	bs->blockShift = 0;
 	while (((Size) 2 << bs->blockShift) * bs->blockSize <= 4 * 1024 * 1024)
