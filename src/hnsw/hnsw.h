@@ -51,6 +51,9 @@
 #define HNSW_DISTANCE_PROC	1
 #define HNSW_NORM_PROC		2
 
+/* Elements whose pages a search reads together (prefetched as a group) */
+#define HNSW_READ_BATCH		8
+
 /* Lock on the metapage's block number taken by inserts (see README) */
 #define HNSW_UPDATE_LOCK	0
 
@@ -260,6 +263,7 @@ extern HnswCandidate HnswHeapPop(HnswHeap *h);
 extern void HnswVisitedInit(HnswVisited *v, int cap);
 extern void HnswVisitedReset(HnswVisited *v);
 extern HnswVisitedEntry *HnswVisitedAdd(HnswVisited *v, ItemPointer tid, bool *found);
+extern void HnswVisitedReserve(HnswVisited *v, int extra);
 extern int	HnswCandidateCmp(const void *a, const void *b);
 extern void HnswSearchBegin(HnswSearch *s, Relation index, HnswDistance *d, int dims, int m, const float *q);
 extern void HnswSearchEnd(HnswSearch *s);
@@ -268,6 +272,8 @@ extern bool HnswReadDistanceHeap(HnswSearch *s, ItemPointer tid, float *dist, bo
 								 ItemPointer heaptid);
 extern int	HnswReadNeighbors(HnswSearch *s, ItemPointer tid, int level, ItemPointer out);
 extern bool HnswReadVector(HnswSearch *s, ItemPointer tid, float *out);
+extern void HnswReadDistances(HnswSearch *s, const ItemPointerData *tids, int n, float *dist,
+							  bool *deleted, ItemPointerData *heaptids, bool *ok);
 extern HnswCandidate HnswSearchGreedy(HnswSearch *s, HnswCandidate ep, int fromLevel, int toLevel);
 extern int	HnswSearchLayer(HnswSearch *s, HnswCandidate *eps, int neps, int ef, int level,
 							HnswCandidate *out);

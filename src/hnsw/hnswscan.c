@@ -103,25 +103,11 @@ over_memory(HnswScanOpaque so)
  * Queue an element found by the search, as candidate and as result
  */
 static void
-consider(HnswScanOpaque so, ItemPointer tid)
+queue_element(HnswScanOpaque so, HnswVisitedEntry *e, ItemPointer tid, float d,
+			  bool deleted, ItemPointer heaptid)
 {
-	HnswVisitedEntry *e;
-	bool		seen;
-	bool		deleted;
-	float		d;
-	ItemPointerData heaptid;
-
-	e = HnswVisitedAdd(&so->s.visited, tid, &seen);
-	if (seen)
-		return;
-	if (!HnswReadDistanceHeap(&so->s, tid, &d, &deleted, &heaptid))
-	{
-		e->flags |= HNSW_VISITED_DELETED | HNSW_VISITED_EXPANDED;
-		return;
-	}
-	/* HnswReadDistanceHeap may not move e: the table only grows in Add */
-	e->heaptid = heaptid;
-	if (deleted || !ItemPointerIsValid(&heaptid))
+	e->heaptid = *heaptid;
+	if (deleted || !ItemPointerIsValid(heaptid))
 		e->flags |= HNSW_VISITED_DELETED;
 
 	if (so->found.n < so->ef || d < so->found.items[0].dist)
@@ -143,6 +129,46 @@ consider(HnswScanOpaque so, ItemPointer tid)
 		HnswHeapPush(&so->laterCand, d, tid);
 		if (!(e->flags & HNSW_VISITED_DELETED))
 			HnswHeapPush(&so->later, d, tid);
+	}
+}
+
+/*
+ * Read and queue the elements at tids that were not seen before, a batch
+ * at a time
+ */
+static void
+consider(HnswScanOpaque so, const ItemPointerData *tids, int n)
+{
+	for (int start = 0; start < n; start += HNSW_READ_BATCH)
+	{
+		ItemPointerData batch[HNSW_READ_BATCH];
+		HnswVisitedEntry *entries[HNSW_READ_BATCH];
+		ItemPointerData heaptids[HNSW_READ_BATCH];
+		float		d[HNSW_READ_BATCH];
+		bool		deleted[HNSW_READ_BATCH];
+		bool		ok[HNSW_READ_BATCH];
+		int			nb = 0;
+
+		/* entry pointers must survive the batch's additions */
+		HnswVisitedReserve(&so->s.visited, HNSW_READ_BATCH);
+		for (int i = start; i < Min(n, start + HNSW_READ_BATCH); i++)
+		{
+			bool		seen;
+			HnswVisitedEntry *e = HnswVisitedAdd(&so->s.visited, (ItemPointer) &tids[i], &seen);
+
+			if (seen)
+				continue;
+			entries[nb] = e;
+			batch[nb++] = tids[i];
+		}
+		HnswReadDistances(&so->s, batch, nb, d, deleted, heaptids, ok);
+		for (int i = 0; i < nb; i++)
+		{
+			if (!ok[i])
+				entries[i]->flags |= HNSW_VISITED_DELETED | HNSW_VISITED_EXPANDED;
+			else
+				queue_element(so, entries[i], &batch[i], d[i], deleted[i], &heaptids[i]);
+		}
 	}
 }
 
@@ -172,8 +198,7 @@ search_level0(HnswScanOpaque so)
 		CHECK_FOR_INTERRUPTS();
 
 		n = HnswReadNeighbors(&so->s, &c.tid, 0, nbrs);
-		for (int i = 0; i < n; i++)
-			consider(so, &nbrs[i]);
+		consider(so, nbrs, n);
 	}
 	pfree(nbrs);
 }
@@ -220,7 +245,7 @@ start_search(IndexScanDesc scan)
 			 so->meta.entryBlkno, so->meta.entryOffno, RelationGetRelationName(index));
 	if (so->meta.entryLevel > 0)
 		ep = HnswSearchGreedy(&so->s, ep, so->meta.entryLevel, 1);
-	consider(so, &ep.tid);
+	consider(so, &ep.tid, 1);
 }
 
 /*

@@ -21,6 +21,7 @@
 
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 
 #include "compat.h"
@@ -168,6 +169,17 @@ visited_grow(HnswVisited *v)
 }
 
 /*
+ * Make room for extra more elements, so that entry pointers returned by the
+ * next extra HnswVisitedAdd calls stay valid together
+ */
+void
+HnswVisitedReserve(HnswVisited *v, int extra)
+{
+	while ((v->n + (uint32) extra) * 2 >= v->mask)
+		visited_grow(v);
+}
+
+/*
  * Find or add an element; *found says whether it was there already
  */
 HnswVisitedEntry *
@@ -202,6 +214,77 @@ HnswVisitedAdd(HnswVisited *v, ItemPointer tid, bool *found)
 }
 
 /* --- reading elements -------------------------------------------------- */
+
+/*
+ * Which buffer held each block of an index when this backend last read it.
+ * ReadRecentBuffer() pins such a buffer directly if it still holds the
+ * block, skipping the shared buffer mapping table (a hash lookup under a
+ * partition lock) that otherwise costs about a tenth of a search.  Stale
+ * entries are harmless: the buffer's tag is checked.  A few indexes are
+ * remembered per backend.
+ */
+typedef struct RecentBuffers
+{
+	RelFileNode node;
+	BlockNumber size;
+	Buffer	   *bufs;
+} RecentBuffers;
+
+#define N_RECENT_INDEXES 4
+static RecentBuffers recent[N_RECENT_INDEXES];
+static int	recent_next = 0;
+
+/*
+ * The slot remembering blkno of this index
+ */
+static Buffer *
+recent_slot(Relation index, BlockNumber blkno)
+{
+	RecentBuffers *r = NULL;
+
+	for (int i = 0; i < N_RECENT_INDEXES; i++)
+		if (RelFileNodeEquals(recent[i].node, index->rd_node) && recent[i].bufs != NULL)
+			r = &recent[i];
+	if (r == NULL)
+	{
+		r = &recent[recent_next];
+		recent_next = (recent_next + 1) % N_RECENT_INDEXES;
+		if (r->bufs)
+			pfree(r->bufs);
+		r->node = index->rd_node;
+		r->size = 0;
+		r->bufs = NULL;
+	}
+	if (blkno >= r->size)
+	{
+		BlockNumber size = Max(blkno + 1, Max(r->size * 2, 1024));
+
+		if (r->bufs == NULL)
+			r->bufs = MemoryContextAllocZero(TopMemoryContext, sizeof(Buffer) * size);
+		else
+		{
+			r->bufs = repalloc(r->bufs, sizeof(Buffer) * size);
+			memset(r->bufs + r->size, 0, sizeof(Buffer) * (size - r->size));
+		}
+		r->size = size;
+	}
+	return &r->bufs[blkno];
+}
+
+/*
+ * Pin a block of the index, through the recent-buffer hint when it works
+ */
+static Buffer
+pin_block(Relation index, BlockNumber blkno)
+{
+	Buffer	   *slot = recent_slot(index, blkno);
+
+	if (BufferIsValid(*slot) && !RelationUsesLocalBuffers(index) &&
+		ReadRecentBuffer(index->rd_node, MAIN_FORKNUM, blkno, *slot))
+		return *slot;
+	*slot = ReadBuffer(index, blkno);
+	return *slot;
+}
 
 /*
  * Begin a search for the prepared query vector q
@@ -248,7 +331,7 @@ lock_element(HnswSearch *s, ItemPointer tid)
 	{
 		if (BufferIsValid(s->buf))
 			ReleaseBuffer(s->buf);
-		s->buf = ReadBuffer(s->index, blkno);
+		s->buf = pin_block(s->index, blkno);
 	}
 	LockBuffer(s->buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(s->buf);
@@ -304,6 +387,72 @@ HnswReadDistanceHeap(HnswSearch *s, ItemPointer tid, float *dist, bool *deleted,
 	LockBuffer(s->buf, BUFFER_LOCK_UNLOCK);
 	s->ndistances++;
 	return true;
+}
+
+/*
+ * Distances from the query to n elements (n <= HNSW_READ_BATCH), with
+ * their deleted flags and heap rows; ok[i] is false for an element that is
+ * gone.  The pages are pinned together and their line pointers, then the
+ * vectors, prefetched before any is read: the reads are bound by memory
+ * latency, and overlapping the misses of a batch hides most of it.
+ */
+void
+HnswReadDistances(HnswSearch *s, const ItemPointerData *tids, int n, float *dist,
+				  bool *deleted, ItemPointerData *heaptids, bool *ok)
+{
+	Buffer		bufs[HNSW_READ_BATCH];
+	Size		vecbytes = offsetof(HnswElementTupleData, x) + sizeof(float) * s->dims;
+
+	Assert(n <= HNSW_READ_BATCH);
+	for (int i = 0; i < n; i++)
+	{
+		Page		page;
+
+		bufs[i] = pin_block(s->index, ItemPointerGetBlockNumber(&tids[i]));
+		page = BufferGetPage(bufs[i]);
+		__builtin_prefetch(page);
+		__builtin_prefetch(&((PageHeader) page)->pd_linp[ItemPointerGetOffsetNumber(&tids[i]) - 1]);
+	}
+	for (int i = 0; i < n; i++)
+	{
+		/* a hint only: line pointers of existing items never change */
+		Page		page = BufferGetPage(bufs[i]);
+		ItemId		itemid = &((PageHeader) page)->pd_linp[ItemPointerGetOffsetNumber(&tids[i]) - 1];
+		const char *tup = (const char *) page + (ItemIdGetOffset(itemid) & (BLCKSZ - 1));
+
+		for (Size off = 0; off < vecbytes && off < 1024; off += 64)
+			__builtin_prefetch(tup + off);
+	}
+	for (int i = 0; i < n; i++)
+	{
+		Page		page;
+		OffsetNumber offno = ItemPointerGetOffsetNumber(&tids[i]);
+		ItemId		itemid;
+		HnswElementTuple etup = NULL;
+
+		LockBuffer(bufs[i], BUFFER_LOCK_SHARE);
+		page = BufferGetPage(bufs[i]);
+		if (offno <= PageGetMaxOffsetNumber(page))
+		{
+			itemid = PageGetItemId(page, offno);
+			if (ItemIdIsNormal(itemid))
+			{
+				etup = (HnswElementTuple) PageGetItem(page, itemid);
+				if (etup->type != HNSW_ELEMENT_TUPLE)
+					etup = NULL;
+			}
+		}
+		ok[i] = etup != NULL;
+		if (etup != NULL)
+		{
+			dist[i] = (float) HnswDist(s->dist, s->dims, s->q, etup->x);
+			deleted[i] = etup->deleted != 0;
+			heaptids[i] = etup->heaptid;
+			s->ndistances++;
+		}
+		LockBuffer(bufs[i], BUFFER_LOCK_UNLOCK);
+		ReleaseBuffer(bufs[i]);
+	}
 }
 
 /*
@@ -432,21 +581,32 @@ HnswSearchLayer(HnswSearch *s, HnswCandidate *eps, int neps, int ef, int level,
 			break;
 		CHECK_FOR_INTERRUPTS();
 		nn = HnswReadNeighbors(s, &c.tid, level, s->nbrs);
-		for (int i = 0; i < nn; i++)
+		for (int start = 0; start < nn; start += HNSW_READ_BATCH)
 		{
-			bool		seen;
-			float		d;
-			bool		deleted;
+			ItemPointerData batch[HNSW_READ_BATCH];
+			ItemPointerData heaptids[HNSW_READ_BATCH];
+			float		d[HNSW_READ_BATCH];
+			bool		deleted[HNSW_READ_BATCH];
+			bool		ok[HNSW_READ_BATCH];
+			int			nb = 0;
 
-			HnswVisitedAdd(&s->visited, &s->nbrs[i], &seen);
-			if (seen || !HnswReadDistance(s, &s->nbrs[i], &d, &deleted))
-				continue;
-			if (found.n < ef || d < found.items[0].dist)
+			for (int i = start; i < Min(nn, start + HNSW_READ_BATCH); i++)
 			{
-				HnswHeapPush(&cand, d, &s->nbrs[i]);
-				if (!deleted)
+				bool		seen;
+
+				HnswVisitedAdd(&s->visited, &s->nbrs[i], &seen);
+				if (!seen)
+					batch[nb++] = s->nbrs[i];
+			}
+			HnswReadDistances(s, batch, nb, d, deleted, heaptids, ok);
+			for (int i = 0; i < nb; i++)
+			{
+				if (!ok[i] || (found.n >= ef && d[i] >= found.items[0].dist))
+					continue;
+				HnswHeapPush(&cand, d[i], &batch[i]);
+				if (!deleted[i])
 				{
-					HnswHeapPush(&found, d, &s->nbrs[i]);
+					HnswHeapPush(&found, d[i], &batch[i]);
 					if (found.n > ef)
 						HnswHeapPop(&found);
 				}
