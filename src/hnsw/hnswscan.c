@@ -46,6 +46,7 @@ typedef struct HnswScanOpaqueData
 	HnswHeap	later;			/* results beyond ef, nearest first */
 	HnswHeap	laterCand;		/* candidates beyond the bound, nearest first */
 	int			ef;
+	bool		iterative;		/* hnsw.iterative_scan was on at the start */
 	HnswCandidate *batch;		/* results to hand out, nearest first */
 	int			nbatch;
 	int			pos;
@@ -124,8 +125,9 @@ queue_element(HnswScanOpaque so, HnswVisitedEntry *e, ItemPointer tid, float d,
 			}
 		}
 	}
-	else
+	else if (so->iterative)
 	{
+		/* only a later batch can need it */
 		HnswHeapPush(&so->laterCand, d, tid);
 		if (!(e->flags & HNSW_VISITED_DELETED))
 			HnswHeapPush(&so->later, d, tid);
@@ -225,6 +227,7 @@ start_search(IndexScanDesc scan)
 
 	HnswSearchBegin(&so->s, index, &so->dist, so->meta.dims, so->meta.m, so->q);
 	so->ef = hnsw_ef_search;
+	so->iterative = hnsw_iterative_scan != HNSW_ITERATIVE_SCAN_OFF;
 	HnswHeapInit(&so->cand, false, so->ef * 4);
 	HnswHeapInit(&so->found, true, so->ef + 1);
 	HnswHeapInit(&so->later, false, 64);
@@ -281,7 +284,6 @@ next_batch(HnswScanOpaque so)
 	for (;;)
 	{
 		int			n;
-		bool		iterative = hnsw_iterative_scan != HNSW_ITERATIVE_SCAN_OFF;
 
 		if (so->exhausted)
 			return false;
@@ -305,7 +307,7 @@ next_batch(HnswScanOpaque so)
 		so->nbatch = n;
 		so->pos = 0;
 
-		if (!iterative ||
+		if (!so->iterative ||
 			(so->cand.n == 0 && so->laterCand.n == 0 && so->later.n == 0) ||
 			so->s.visited.n >= (uint32) hnsw_max_scan_tuples || over_memory(so))
 			so->exhausted = true;
