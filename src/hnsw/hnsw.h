@@ -51,8 +51,12 @@
 #define HNSW_DISTANCE_PROC	1
 #define HNSW_NORM_PROC		2
 
-/* Elements whose pages a search reads together (prefetched as a group) */
-#define HNSW_READ_BATCH		8
+/*
+ * Elements whose pages a search reads together (prefetched as a group): with
+ * the search's own pinned buffer this stays within the 8 pins a backend
+ * tracks without its overflow hash table
+ */
+#define HNSW_READ_BATCH		6
 
 /* Lock on the metapage's block number taken by inserts (see README) */
 #define HNSW_UPDATE_LOCK	0
@@ -265,7 +269,8 @@ extern void HnswVisitedReset(HnswVisited *v);
 extern HnswVisitedEntry *HnswVisitedAdd(HnswVisited *v, ItemPointer tid, bool *found);
 extern void HnswVisitedReserve(HnswVisited *v, int extra);
 extern int	HnswCandidateCmp(const void *a, const void *b);
-extern void HnswSearchBegin(HnswSearch *s, Relation index, HnswDistance *d, int dims, int m, const float *q);
+extern void HnswSearchBegin(HnswSearch *s, Relation index, HnswDistance *d, int dims, int m,
+							const float *q, int ef);
 extern void HnswSearchEnd(HnswSearch *s);
 extern bool HnswReadDistance(HnswSearch *s, ItemPointer tid, float *dist, bool *deleted);
 extern bool HnswReadDistanceHeap(HnswSearch *s, ItemPointer tid, float *dist, bool *deleted,

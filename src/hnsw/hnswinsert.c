@@ -297,7 +297,7 @@ link_back(HnswSearch *s, ItemPointer nb, int level, ItemPointer newtid)
 		}
 
 		/* full: distances from nb to its neighbours and the new element */
-		HnswSearchBegin(&sub, s->index, s->dist, s->dims, s->m, nbvec);
+		HnswSearchBegin(&sub, s->index, s->dist, s->dims, s->m, nbvec, 1);
 		for (int i = 0; i <= nslots; i++)
 		{
 			ItemPointer t = i < nslots ? &old[i] : newtid;
@@ -416,7 +416,7 @@ HnswInsertTuple(Relation index, Datum value, ItemPointer heaptid, bool building)
 		HnswGetMeta(index, &meta);
 	}
 
-	HnswSearchBegin(&s, index, &dist, meta.dims, meta.m, vec);
+	HnswSearchBegin(&s, index, &dist, meta.dims, meta.m, vec, meta.efConstruction);
 	if (BlockNumberIsValid(meta.entryBlkno))
 		find_links(&s, &meta, level, meta.efConstruction, &links);
 	else

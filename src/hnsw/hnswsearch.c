@@ -290,14 +290,16 @@ pin_block(Relation index, BlockNumber blkno)
  * Begin a search for the prepared query vector q
  */
 void
-HnswSearchBegin(HnswSearch *s, Relation index, HnswDistance *d, int dims, int m, const float *q)
+HnswSearchBegin(HnswSearch *s, Relation index, HnswDistance *d, int dims, int m, const float *q,
+				int ef)
 {
 	s->index = index;
 	s->dist = d;
 	s->dims = dims;
 	s->m = m;
 	s->q = q;
-	HnswVisitedInit(&s->visited, 1024);
+	/* a search visits some ef * m elements: size for that from the start */
+	HnswVisitedInit(&s->visited, Max(1024, ef * m * 2));
 	s->buf = InvalidBuffer;
 	s->ndistances = 0;
 	s->nbrs = palloc(sizeof(ItemPointerData) * HnswTotalSlots(m, HNSW_MAX_LEVEL));
