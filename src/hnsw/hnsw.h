@@ -18,6 +18,9 @@
 #include "access/amapi.h"
 #include "access/generic_xlog.h"
 #include "access/reloptions.h"
+#include "common/pg_prng.h"
+#include "port/atomics.h"
+#include "storage/spin.h"
 #include "nodes/execnodes.h"
 #include "nodes/pathnodes.h"
 #include "storage/bufmgr.h"
@@ -244,6 +247,73 @@ typedef struct HnswSearch
 	ItemPointerData *nbrs;		/* scratch: one element's neighbour slots */
 } HnswSearch;
 
+/*
+ * The in-memory graph of a build (hnswgraph.c): an element, the part of a
+ * graph that lives in shared memory in parallel builds, and a process's
+ * view of a graph
+ */
+typedef struct HnswGraphElement
+{
+	ItemPointerData heaptid;
+	uint8		level;
+	uint32		upper;			/* offset of its levels >= 1 in the upper area */
+} HnswGraphElement;
+
+typedef struct HnswGraphShared
+{
+	slock_t		mutex;			/* guards entry and entryLevel */
+	int32		entry;
+	int32		entryLevel;
+	pg_atomic_uint32 n;			/* elements handed out (may pass capacity) */
+	pg_atomic_uint64 upperUsed;
+	uint32		capacity;
+	uint64		upperCapacity;
+	Size		elementsOffset; /* from the start of this struct */
+	Size		blocksOffset;
+	Size		locksOffset;
+	Size		upperOffset;
+} HnswGraphShared;
+
+typedef struct HnswGraph
+{
+	int			dims;
+	int			m;
+	int			efConstruction;
+	HnswDistance dist;
+	Size		blockSize;		/* level-0 block: count, slots, distances, vector */
+	Size		vecOffset;
+	HnswGraphShared *shared;	/* NULL for a local (serial) graph */
+	HnswGraphElement *elements;
+	char	  **blockChunks;
+	int			nBlockChunks;
+	int			blockShift;
+	int32	   *upper;
+	uint64		upperCap;
+	uint64		upperUsed;		/* local graphs only */
+	slock_t    *locks;			/* shared graphs only */
+	int			n;				/* local graphs only */
+	int			cap;
+	int			entry;			/* local graphs only */
+	int			entryLevel;
+	MemoryContext ctx;
+	Size		memUsed;		/* local graphs only */
+	pg_prng_state prng;
+
+	/* search scratch, per process */
+	uint32	   *visitedGen;
+	uint32		visitedCap;
+	uint32		gen;
+	HnswHeap	cand;
+	HnswHeap	found;
+	HnswCandidate *layer;
+	float	   *selDist;
+	int		   *sel;
+	int32	   *batch;
+	int32	   *nbrCopy;
+	HnswCandidate *eps;
+	HnswCandidate *links;
+} HnswGraph;
+
 /* Distance between candidates i and j of a neighbour selection */
 typedef float (*HnswPairDistFunc) (void *ctx, int i, int j);
 
@@ -282,6 +352,21 @@ extern void HnswReadDistances(HnswSearch *s, const ItemPointerData *tids, int n,
 extern HnswCandidate HnswSearchGreedy(HnswSearch *s, HnswCandidate ep, int fromLevel, int toLevel);
 extern int	HnswSearchLayer(HnswSearch *s, HnswCandidate *eps, int neps, int ef, int level,
 							HnswCandidate *out);
+
+/* hnswgraph.c */
+extern Size HnswGraphShmemSize(int dims, int m, uint32 capacity);
+extern Size HnswGraphElementSize(int dims, int m);
+extern void HnswGraphInitShared(HnswGraphShared *sh, int dims, int m, uint32 capacity);
+extern void HnswGraphInitLocal(HnswGraph *g, Relation index, int dims, int m, int efConstruction,
+							   uint64 seed);
+extern void HnswGraphAttach(HnswGraph *g, HnswGraphShared *sh, Relation index, int dims, int m,
+							int efConstruction, uint64 seed);
+extern bool HnswGraphAdd(HnswGraph *g, ItemPointer heaptid, const float *vec);
+extern int	HnswGraphSize(HnswGraph *g);
+extern void HnswGraphEntry(HnswGraph *g, int *entry, int *level);
+extern float *HnswGraphVector(HnswGraph *g, int idx);
+extern int32 *HnswGraphCount(HnswGraph *g, int idx, int level);
+extern int32 *HnswGraphSlots(HnswGraph *g, int idx, int level);
 
 /* hnswbuild.c */
 extern IndexBuildResult *hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo);

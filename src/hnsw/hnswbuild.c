@@ -3,15 +3,19 @@
  * hnswbuild.c
  *		Build an hnsw index: the graph in memory, then pages in one pass.
  *
- * The heap is scanned once; each vector is inserted into an in-memory
- * graph (Algorithm 1 of the paper) whose elements are numbered in scan
- * order.  At the end every element is given its item pointer (pages are
- * filled in element order), and the pages are written with neighbour
- * numbers translated to item pointers, then WAL-logged as full images.
+ * The heap is scanned once and each vector added to an in-memory graph
+ * (hnswgraph.c).  With max_parallel_maintenance_workers > 0 and a table
+ * large enough, the graph lives in a dynamic shared memory segment and
+ * the leader and parallel workers scan the heap together, each adding the
+ * rows it reads.  At the end every element is given its item pointer
+ * (pages are filled in element order) and the pages are written with
+ * neighbour numbers translated to item pointers, then WAL-logged as full
+ * images.
  *
- * Memory is bounded by maintenance_work_mem.  When the graph outgrows it,
- * the graph built so far is written out and the remaining rows are
- * inserted through the on-disk insert path (slower, never failing).
+ * Memory is bounded by maintenance_work_mem.  A serial build whose graph
+ * outgrows it writes the graph built so far and inserts the remaining
+ * rows through the on-disk insert path (slower, never failing); a parallel
+ * build is only chosen when the table fits.
  *
  * Copyright (c) 2026, vecrec developers
  *
@@ -21,39 +25,46 @@
  */
 #include "postgres.h"
 
-#include <float.h>
-#include <math.h>
-
+#include "access/parallel.h"
+#include "access/table.h"
 #include "access/tableam.h"
+#include "access/xact.h"
 #include "access/xloginsert.h"
 #include "catalog/index.h"
 #include "commands/progress.h"
-#include "common/pg_prng.h"
 #include "miscadmin.h"
+#include "optimizer/optimizer.h"
 #include "pgstat.h"
+#include "storage/condition_variable.h"
+#include "tcop/tcopprot.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 
 #include "compat.h"
 #include "hnsw.h"
 
 #define HNSW_BUILD_SEED 20261122
-#define ARENA_BLOCK_SIZE (1024 * 1024)
 
-/* An element of the in-memory graph */
-/*
- * An element of the in-memory graph.  Its level-0 block (neighbour count,
- * 2m slots, their 2m distances, then the vector) lives in chunks addressed
- * by element number, so a search touches one contiguous block per element,
- * as in hnswlib.  Levels above 0 (rare) keep counts[level], then per level
- * m slots and m distances, in upper.
- */
-typedef struct GraphElement
+#define PARALLEL_KEY_HNSW_SHARED	UINT64CONST(0xA5A5000000000001)
+#define PARALLEL_KEY_HNSW_GRAPH		UINT64CONST(0xA5A5000000000002)
+
+/* Shared state of a parallel build, followed by the parallel heap scan */
+typedef struct HnswBuildShared
 {
-	ItemPointerData heaptid;
-	uint8		level;
-	int32	   *upper;
-} GraphElement;
+	Oid			heaprelid;
+	Oid			indexrelid;
+	bool		isconcurrent;
+	int			dims;
+	int			m;
+	int			efConstruction;
+	slock_t		mutex;			/* guards the fields below */
+	double		reltuples;
+	double		indtuples;
+} HnswBuildShared;
+
+#define ParallelTableScanFromHnswShared(shared) \
+	((ParallelTableScanDesc) ((char *) (shared) + BUFFERALIGN(sizeof(HnswBuildShared))))
 
 typedef struct HnswBuildState
 {
@@ -63,468 +74,42 @@ typedef struct HnswBuildState
 	int			dims;
 	int			m;
 	int			efConstruction;
+	HnswGraph	graph;
 	HnswDistance dist;
-
-	/* the graph: level-0 blocks in chunks of 2^blockShift elements */
-	char	  **blockChunks;
-	int			nBlockChunks;
-	int			blockShift;
-	Size		blockSize;
-	Size		vecOffset;		/* of the vector within a block */
-	GraphElement *elements;
-	int			n;
-	int			cap;
-	int			entry;			/* element number, or -1 */
-	int			entryLevel;
-	pg_prng_state prng;
-
-	/* memory */
-	MemoryContext graphCtx;
-	char	   *arena;
-	Size		arenaFree;
-	Size		memUsed;
 	Size		memLimit;
-	bool		onDisk;			/* graph written; rows now go through hnswinsert */
-
-	/* search scratch */
-	uint32	   *visitedGen;
-	uint32		gen;
-	HnswHeap	cand;
-	HnswHeap	found;
-	HnswCandidate *layer;		/* ef_construction results of one level */
-	float	   *selDist;
-	int		   *sel;
-	int32	   *tmpNbrs;
-	int32	   *batch;			/* unvisited neighbours of one element */
-	HnswCandidate *eps;			/* entry points of the next level */
-	HnswCandidate *links;		/* chosen neighbours of the element being added */
+	bool		onDisk;			/* graph written; rows now go through insert */
+	bool		leader;			/* reports progress */
 	float	   *vecBuf;
 	MemoryContext tmpCtx;
-
 	double		reltuples;
 	double		indtuples;
 } HnswBuildState;
 
-/* Element numbers travel through HnswHeap in the block number field */
-static inline void
-idx_to_tid(int idx, ItemPointer tid)
-{
-	ItemPointerSetBlockNumber(tid, (BlockNumber) idx);
-	tid->ip_posid = 1;
-}
-
-static inline int
-tid_to_idx(const ItemPointerData *tid)
-{
-	return (int) ItemPointerGetBlockNumberNoCheck((ItemPointer) tid);
-}
-
 /*
- * Memory for the graph: a bump allocator inside maintenance_work_mem
- */
-static void *
-arena_alloc(HnswBuildState *bs, Size size)
-{
-	void	   *p;
-
-	size = MAXALIGN(size);
-	if (size > bs->arenaFree)
-	{
-		Size		block = Max(ARENA_BLOCK_SIZE, size);
-
-		bs->arena = MemoryContextAllocHuge(bs->graphCtx, block);
-		bs->arenaFree = block;
-		bs->memUsed += block;
-	}
-	p = bs->arena;
-	bs->arena += size;
-	bs->arenaFree -= size;
-	return p;
-}
-
-/* The level-0 block of element idx */
-static inline char *
-elem_block(HnswBuildState *bs, int idx)
-{
-	return bs->blockChunks[idx >> bs->blockShift] + (Size) (idx & ((1 << bs->blockShift) - 1)) * bs->blockSize;
-}
-
-/* The vector of element idx */
-static inline float *
-elem_vec(HnswBuildState *bs, int idx)
-{
-	return (float *) (elem_block(bs, idx) + bs->vecOffset);
-}
-
-/* Number of neighbours of element idx at a level */
-static inline int32 *
-nbr_count(HnswBuildState *bs, int idx, int level)
-{
-	if (level == 0)
-		return (int32 *) elem_block(bs, idx);
-	return &bs->elements[idx].upper[level - 1];
-}
-
-/* First neighbour slot of element idx at a level */
-static inline int32 *
-nbr_slots(HnswBuildState *bs, int idx, int level)
-{
-	GraphElement *e;
-
-	if (level == 0)
-		return (int32 *) elem_block(bs, idx) + 1;
-	e = &bs->elements[idx];
-	return e->upper + e->level + (level - 1) * 2 * bs->m;
-}
-
-/* Distances from element idx to its neighbours at a level */
-static inline float *
-nbr_dists(HnswBuildState *bs, int idx, int level)
-{
-	return (float *) (nbr_slots(bs, idx, level) + HnswLevelSlots(bs->m, level));
-}
-
-static inline float
-elem_dist(HnswBuildState *bs, const float *q, int idx)
-{
-	return (float) HnswDist(&bs->dist, bs->dims, q, elem_vec(bs, idx));
-}
-
-/* Ask the CPU to start loading a vector (the search is memory bound) */
-static inline void
-prefetch_vec(HnswBuildState *bs, int idx)
-{
-	const char *p = (const char *) elem_vec(bs, idx);
-	Size		len = sizeof(float) * bs->dims;
-
-	for (Size off = 0; off < len && off < 1024; off += 64)
-		__builtin_prefetch(p + off);
-}
-
-/*
- * Greedy descent in memory from ep down to level toLevel (inclusive)
- */
-static HnswCandidate
-graph_greedy(HnswBuildState *bs, const float *q, HnswCandidate ep, int fromLevel, int toLevel)
-{
-	for (int level = fromLevel; level >= toLevel; level--)
-	{
-		bool		changed = true;
-
-		while (changed)
-		{
-			int32	   *slots = nbr_slots(bs, tid_to_idx(&ep.tid), level);
-			int			count = *nbr_count(bs, tid_to_idx(&ep.tid), level);
-
-			changed = false;
-			for (int i = 0; i < count; i++)
-			{
-				float		d = elem_dist(bs, q, slots[i]);
-
-				if (d < ep.dist)
-				{
-					ep.dist = d;
-					idx_to_tid(slots[i], &ep.tid);
-					changed = true;
-				}
-			}
-		}
-	}
-	return ep;
-}
-
-/* qsort comparator: nearest first, then lower element number */
-static int
-candidate_cmp(const void *a, const void *b)
-{
-	const HnswCandidate *ca = a;
-	const HnswCandidate *cb = b;
-
-	if (ca->dist != cb->dist)
-		return ca->dist < cb->dist ? -1 : 1;
-	return tid_to_idx(&ca->tid) < tid_to_idx(&cb->tid) ? -1 : 1;
-}
-
-/*
- * Search one level of the in-memory graph (Algorithm 2); results nearest
- * first in bs->layer
- */
-static int
-graph_search_layer(HnswBuildState *bs, const float *q, HnswCandidate *eps, int neps, int level)
-{
-	int			ef = bs->efConstruction;
-	HnswHeap   *cand = &bs->cand;
-	HnswHeap   *found = &bs->found;
-
-	if (++bs->gen == 0)
-	{
-		memset(bs->visitedGen, 0, sizeof(uint32) * bs->cap);
-		bs->gen = 1;
-	}
-	cand->n = 0;
-	found->n = 0;
-	for (int i = 0; i < neps; i++)
-	{
-		int			idx = tid_to_idx(&eps[i].tid);
-
-		if (bs->visitedGen[idx] == bs->gen)
-			continue;
-		bs->visitedGen[idx] = bs->gen;
-		HnswHeapPush(cand, eps[i].dist, &eps[i].tid);
-		HnswHeapPush(found, eps[i].dist, &eps[i].tid);
-		if (found->n > ef)
-			HnswHeapPop(found);
-	}
-
-	while (cand->n > 0)
-	{
-		HnswCandidate c = HnswHeapPop(cand);
-		int32	   *slots;
-		int			count;
-		int			nnew;
-
-		if (found->n >= ef && c.dist > found->items[0].dist)
-			break;
-		slots = nbr_slots(bs, tid_to_idx(&c.tid), level);
-		count = *nbr_count(bs, tid_to_idx(&c.tid), level);
-
-		/* first the unvisited neighbours, their vectors requested early */
-		for (int i = 0; i < count; i++)
-			__builtin_prefetch(&bs->visitedGen[slots[i]]);
-		nnew = 0;
-		for (int i = 0; i < count; i++)
-		{
-			int			nb = slots[i];
-
-			if (bs->visitedGen[nb] == bs->gen)
-				continue;
-			bs->visitedGen[nb] = bs->gen;
-			bs->batch[nnew++] = nb;
-			prefetch_vec(bs, nb);
-		}
-		for (int i = 0; i < nnew; i++)
-		{
-			int			nb = bs->batch[i];
-			float		d = elem_dist(bs, q, nb);
-
-			if (found->n < ef || d < found->items[0].dist)
-			{
-				ItemPointerData tid;
-
-				idx_to_tid(nb, &tid);
-				HnswHeapPush(cand, d, &tid);
-				HnswHeapPush(found, d, &tid);
-				if (found->n > ef)
-					HnswHeapPop(found);
-			}
-		}
-	}
-
-	memcpy(bs->layer, found->items, sizeof(HnswCandidate) * found->n);
-	qsort(bs->layer, found->n, sizeof(HnswCandidate), candidate_cmp);
-	return found->n;
-}
-
-/* Pairwise distance between two candidates of bs->layer */
-static float
-layer_pairdist(void *ctx, int i, int j)
-{
-	HnswBuildState *bs = ctx;
-
-	return elem_dist(bs, elem_vec(bs, tid_to_idx(&bs->layer[i].tid)),
-					 tid_to_idx(&bs->layer[j].tid));
-}
-
-/*
- * Add a link from element s to element add at a level; a full list drops
- * the candidate the heuristic would drop (HnswPickDropped)
+ * Write the graph to pages: metapage, then data pages
  */
 static void
-graph_connect(HnswBuildState *bs, int s, int add, float d, int level)
+write_graph(Relation index, HnswGraph *g)
 {
-	int32	   *countp = nbr_count(bs, s, level);
-	int32	   *slots = nbr_slots(bs, s, level);
-	float	   *dists = nbr_dists(bs, s, level);
-	int			count = *countp;
-	int			max = HnswLevelSlots(bs->m, level);
-	HnswCandidate *layer = bs->layer;
-	int			drop;
-	int			n = 0;
-
-	if (count < max)
-	{
-		slots[count] = add;
-		dists[count] = d;
-		*countp = count + 1;
-		return;
-	}
-
-	/* full: the old neighbours and the new one, nearest first */
-	for (int i = 0; i < count; i++)
-	{
-		layer[i].dist = dists[i];
-		idx_to_tid(slots[i], &layer[i].tid);
-		prefetch_vec(bs, slots[i]);
-	}
-	layer[count].dist = d;
-	idx_to_tid(add, &layer[count].tid);
-	qsort(layer, count + 1, sizeof(HnswCandidate), candidate_cmp);
-	for (int i = 0; i <= count; i++)
-		bs->selDist[i] = layer[i].dist;
-	drop = HnswPickDropped(count + 1, bs->selDist, layer_pairdist, bs);
-	for (int i = 0; i <= count; i++)
-	{
-		if (i == drop)
-			continue;
-		slots[n] = tid_to_idx(&layer[i].tid);
-		dists[n] = layer[i].dist;
-		n++;
-	}
-	*countp = n;
-}
-
-/*
- * Insert element idx into the in-memory graph (Algorithm 1)
- */
-static void
-graph_insert(HnswBuildState *bs, int idx)
-{
-	GraphElement *e = &bs->elements[idx];
-	const float *q = elem_vec(bs, idx);
-	HnswCandidate ep;
-	HnswCandidate *eps;
-	int			neps;
-
-	if (bs->entry < 0)
-	{
-		bs->entry = idx;
-		bs->entryLevel = e->level;
-		return;
-	}
-
-	ep.dist = elem_dist(bs, q, bs->entry);
-	idx_to_tid(bs->entry, &ep.tid);
-	if (bs->entryLevel > e->level)
-		ep = graph_greedy(bs, q, ep, bs->entryLevel, e->level + 1);
-
-	eps = bs->eps;
-	eps[0] = ep;
-	neps = 1;
-	for (int level = Min(e->level, bs->entryLevel); level >= 0; level--)
-	{
-		int			n = graph_search_layer(bs, q, eps, neps, level);
-		int			max = HnswLevelSlots(bs->m, level);
-		int			nsel;
-		int32	   *slots = nbr_slots(bs, idx, level);
-
-		for (int i = 0; i < n; i++)
-			bs->selDist[i] = bs->layer[i].dist;
-		nsel = HnswSelectNeighbors(n, bs->selDist, max, layer_pairdist, bs, bs->sel);
-		for (int i = 0; i < nsel; i++)
-		{
-			bs->links[i] = bs->layer[bs->sel[i]];
-			slots[i] = tid_to_idx(&bs->links[i].tid);
-			nbr_dists(bs, idx, level)[i] = bs->links[i].dist;
-		}
-		*nbr_count(bs, idx, level) = nsel;
-
-		/* the layer's results are the next level's entry points */
-		memcpy(eps, bs->layer, sizeof(HnswCandidate) * n);
-		neps = n;
-
-		/* graph_connect reuses the scratch arrays: links holds what it needs */
-		for (int i = 0; i < nsel; i++)
-			graph_connect(bs, tid_to_idx(&bs->links[i].tid), idx, bs->links[i].dist, level);
-	}
-
-	if (e->level > bs->entryLevel)
-	{
-		bs->entry = idx;
-		bs->entryLevel = e->level;
-	}
-}
-
-/*
- * Highest level whose element tuple still fits on a page
- */
-static int
-max_fitting_level(int dims, int m)
-{
-	int			level = HNSW_MAX_LEVEL;
-
-	while (level > 0 && HNSW_ELEMENT_TUPLE_SIZE(dims, m, level) > HNSW_MAX_ITEM_SIZE)
-		level--;
-	return level;
-}
-
-/*
- * Add one vector to the in-memory graph
- */
-static void
-graph_add(HnswBuildState *bs, ItemPointer heaptid, const float *vec)
-{
-	GraphElement *e;
-	int			level;
-
-	if (bs->n == bs->cap)
-	{
-		bs->cap *= 2;
-		bs->elements = repalloc_huge(bs->elements, sizeof(GraphElement) * bs->cap);
-		bs->visitedGen = repalloc_huge(bs->visitedGen, sizeof(uint32) * bs->cap);
-		memset(bs->visitedGen + bs->cap / 2, 0, sizeof(uint32) * (bs->cap / 2));
-		bs->memUsed += (sizeof(GraphElement) + sizeof(uint32)) * (bs->cap / 2);
-	}
-
-	level = (int) floor(-log(1 - pg_prng_double(&bs->prng)) / log(bs->m));
-	level = Min(level, max_fitting_level(bs->dims, bs->m));
-
-	if ((bs->n >> bs->blockShift) >= bs->nBlockChunks)
-	{
-		Size		chunk = ((Size) 1 << bs->blockShift) * bs->blockSize;
-
-		bs->blockChunks = repalloc(bs->blockChunks, sizeof(char *) * (bs->nBlockChunks + 1));
-		bs->blockChunks[bs->nBlockChunks++] = MemoryContextAllocHuge(bs->graphCtx, chunk);
-		bs->memUsed += chunk;
-	}
-	e = &bs->elements[bs->n];
-	e->heaptid = *heaptid;
-	e->level = level;
-	*nbr_count(bs, bs->n, 0) = 0;
-	memcpy(elem_vec(bs, bs->n), vec, sizeof(float) * bs->dims);
-	e->upper = NULL;
-	if (level > 0)
-	{
-		e->upper = arena_alloc(bs, sizeof(int32) * (level + (Size) level * 2 * bs->m));
-		memset(e->upper, 0, sizeof(int32) * level);
-	}
-
-	graph_insert(bs, bs->n);
-	bs->n++;
-}
-
-/*
- * Write the in-memory graph to pages: metapage, then data pages
- */
-static void
-write_graph(HnswBuildState *bs)
-{
-	ItemPointerData *tids = palloc_extended(sizeof(ItemPointerData) * Max(bs->n, 1), MCXT_ALLOC_HUGE);
+	int			n = HnswGraphSize(g);
+	ItemPointerData *tids = palloc_extended(sizeof(ItemPointerData) * Max(n, 1), MCXT_ALLOC_HUGE);
 	BlockNumber blkno = HNSW_FIRST_DATA_BLKNO;
 	OffsetNumber offno = 0;
 	Size		lower = SizeOfPageHeaderData;
 	Size		upper = BLCKSZ - MAXALIGN(sizeof(HnswPageOpaqueData));
-	Size		maxsize = HNSW_ELEMENT_TUPLE_SIZE(bs->dims, bs->m, HNSW_MAX_LEVEL);
-	HnswElementTuple etup = palloc0(maxsize);
+	HnswElementTuple etup = palloc0(HNSW_ELEMENT_TUPLE_SIZE(g->dims, g->m, HNSW_MAX_LEVEL));
 	Buffer		buf;
 	Page		page;
 	HnswMetaPage meta;
+	int			entry;
+	int			entryLevel;
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, 3);
 
 	/* pass 1: where each element goes, simulating the page fill */
-	for (int i = 0; i < bs->n; i++)
+	for (int i = 0; i < n; i++)
 	{
-		Size		sz = MAXALIGN(HNSW_ELEMENT_TUPLE_SIZE(bs->dims, bs->m, bs->elements[i].level));
+		Size		sz = MAXALIGN(HNSW_ELEMENT_TUPLE_SIZE(g->dims, g->m, g->elements[i].level));
 
 		if (lower + sizeof(ItemIdData) + sz > upper)
 		{
@@ -539,7 +124,8 @@ write_graph(HnswBuildState *bs)
 	}
 
 	/* the metapage */
-	buf = ReadBufferExtended(bs->index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, NULL);
+	HnswGraphEntry(g, &entry, &entryLevel);
+	buf = ReadBufferExtended(index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, NULL);
 	Assert(BufferGetBlockNumber(buf) == HNSW_METAPAGE_BLKNO);
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	page = BufferGetPage(buf);
@@ -547,19 +133,19 @@ write_graph(HnswBuildState *bs)
 	meta = HnswPageGetMeta(page);
 	meta->magic = HNSW_MAGIC_NUMBER;
 	meta->version = HNSW_VERSION;
-	meta->dims = bs->dims;
-	meta->m = bs->m;
-	meta->efConstruction = bs->efConstruction;
+	meta->dims = g->dims;
+	meta->m = g->m;
+	meta->efConstruction = g->efConstruction;
 	meta->entryBlkno = InvalidBlockNumber;
 	meta->entryOffno = InvalidOffsetNumber;
 	meta->entryLevel = -1;
-	if (bs->entry >= 0)
+	if (entry >= 0)
 	{
-		meta->entryBlkno = ItemPointerGetBlockNumber(&tids[bs->entry]);
-		meta->entryOffno = ItemPointerGetOffsetNumber(&tids[bs->entry]);
-		meta->entryLevel = bs->entryLevel;
+		meta->entryBlkno = ItemPointerGetBlockNumber(&tids[entry]);
+		meta->entryOffno = ItemPointerGetOffsetNumber(&tids[entry]);
+		meta->entryLevel = entryLevel;
 	}
-	meta->lastBlkno = bs->n > 0 ? blkno : InvalidBlockNumber;
+	meta->lastBlkno = n > 0 ? blkno : InvalidBlockNumber;
 	((PageHeader) page)->pd_lower = ((char *) meta + sizeof(HnswMetaPageData)) - (char *) page;
 	MarkBufferDirty(buf);
 	UnlockReleaseBuffer(buf);
@@ -567,15 +153,15 @@ write_graph(HnswBuildState *bs)
 	/* pass 2: the data pages */
 	buf = InvalidBuffer;
 	page = NULL;
-	for (int i = 0; i < bs->n; i++)
+	for (int i = 0; i < n; i++)
 	{
-		GraphElement *e = &bs->elements[i];
-		Size		sz = HNSW_ELEMENT_TUPLE_SIZE(bs->dims, bs->m, e->level);
-		ItemPointer nbrs = HnswElementNeighbors(etup, bs->dims);
+		HnswGraphElement *e = &g->elements[i];
+		Size		sz = HNSW_ELEMENT_TUPLE_SIZE(g->dims, g->m, e->level);
+		ItemPointer nbrs = HnswElementNeighbors(etup, g->dims);
 
 		if (!BufferIsValid(buf) || BufferGetBlockNumber(buf) != ItemPointerGetBlockNumber(&tids[i]))
 		{
-			Buffer		next = ReadBufferExtended(bs->index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, NULL);
+			Buffer		next = ReadBufferExtended(index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, NULL);
 
 			LockBuffer(next, BUFFER_LOCK_EXCLUSIVE);
 			if (BufferGetBlockNumber(next) != ItemPointerGetBlockNumber(&tids[i]))
@@ -597,14 +183,14 @@ write_graph(HnswBuildState *bs)
 		etup->type = HNSW_ELEMENT_TUPLE;
 		etup->level = e->level;
 		etup->heaptid = e->heaptid;
-		memcpy(etup->x, elem_vec(bs, i), sizeof(float) * bs->dims);
+		memcpy(etup->x, HnswGraphVector(g, i), sizeof(float) * g->dims);
 		for (int level = 0; level <= e->level; level++)
 		{
-			int32	   *slots = nbr_slots(bs, i, level);
-			int			count = *nbr_count(bs, i, level);
-			int			start = level == 0 ? 0 : HnswTotalSlots(bs->m, level - 1);
+			int32	   *slots = HnswGraphSlots(g, i, level);
+			int			count = *HnswGraphCount(g, i, level);
+			int			start = level == 0 ? 0 : HnswTotalSlots(g->m, level - 1);
 
-			for (int j = 0; j < HnswLevelSlots(bs->m, level); j++)
+			for (int j = 0; j < HnswLevelSlots(g->m, level); j++)
 			{
 				if (j < count)
 					nbrs[start + j] = tids[slots[j]];
@@ -615,7 +201,7 @@ write_graph(HnswBuildState *bs)
 		if (PageAddItem(page, (Item) etup, sz, InvalidOffsetNumber, false, false) !=
 			ItemPointerGetOffsetNumber(&tids[i]))
 			elog(ERROR, "hnsw build: failed to add element to index \"%s\"",
-				 RelationGetRelationName(bs->index));
+				 RelationGetRelationName(index));
 	}
 	if (BufferIsValid(buf))
 	{
@@ -623,8 +209,8 @@ write_graph(HnswBuildState *bs)
 		UnlockReleaseBuffer(buf);
 	}
 
-	if (RelationNeedsWAL(bs->index))
-		log_newpage_range(bs->index, MAIN_FORKNUM, 0, RelationGetNumberOfBlocks(bs->index), true);
+	if (RelationNeedsWAL(index))
+		log_newpage_range(index, MAIN_FORKNUM, 0, RelationGetNumberOfBlocks(index), true);
 
 	pfree(etup);
 	pfree(tids);
@@ -646,7 +232,7 @@ build_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 
 	if (bs->onDisk)
 	{
-		HnswInsertTuple(index, values[0], tid, false);
+		HnswInsertTuple(index, values[0], tid, true);
 		bs->indtuples++;
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) bs->indtuples);
 		return;
@@ -656,18 +242,25 @@ build_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	if (HnswPrepareVector(&bs->dist, index, values[0], bs->vecBuf, bs->dims))
 	{
 		MemoryContextSwitchTo(oldCtx);
-		graph_add(bs, tid, bs->vecBuf);
+		if (!HnswGraphAdd(&bs->graph, tid, bs->vecBuf))
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("hnsw graph of a parallel build outgrew its shared memory"),
+					 errdetail("The table has more rows than its statistics said when the build began."),
+					 errhint("Run ANALYZE on the table, or SET max_parallel_maintenance_workers = 0 to build serially.")));
 		bs->indtuples++;
-		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) bs->indtuples);
+		if (bs->leader)
+			pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE,
+										 bs->graph.shared ? HnswGraphSize(&bs->graph) : (int64) bs->indtuples);
 
-		if (bs->memUsed > bs->memLimit)
+		if (!bs->graph.shared && bs->graph.memUsed > bs->memLimit)
 		{
 			ereport(NOTICE,
 					(errmsg("hnsw graph no longer fits into maintenance_work_mem after " INT64_FORMAT " tuples",
 							(int64) bs->indtuples),
 					 errdetail("Building will take significantly more time."),
 					 errhint("Increase maintenance_work_mem to speed up builds.")));
-			write_graph(bs);
+			write_graph(index, &bs->graph);
 			bs->onDisk = true;
 		}
 	}
@@ -700,56 +293,172 @@ index_dims(Relation index, int m)
 }
 
 /*
- * Set up the build state
+ * Set up what serial and parallel participants share
  */
 static void
 init_build_state(HnswBuildState *bs, Relation heap, Relation index, IndexInfo *indexInfo)
 {
-	int			efc;
-
 	memset(bs, 0, sizeof(*bs));
 	bs->heap = heap;
 	bs->index = index;
 	bs->indexInfo = indexInfo;
 	bs->m = HnswGetM(index);
-	bs->efConstruction = efc = HnswGetEfConstruction(index);
-	if (efc < 2 * bs->m)
+	bs->efConstruction = HnswGetEfConstruction(index);
+	if (bs->efConstruction < 2 * bs->m)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("ef_construction must be greater than or equal to 2 * m"),
-				 errdetail("ef_construction is %d and m is %d.", efc, bs->m)));
+				 errdetail("ef_construction is %d and m is %d.", bs->efConstruction, bs->m)));
 	bs->dims = index_dims(index, bs->m);
 	HnswInitDistance(index, &bs->dist);
-
-	bs->graphCtx = AllocSetContextCreate(CurrentMemoryContext, "hnsw build graph", ALLOCSET_DEFAULT_SIZES);
-	bs->tmpCtx = AllocSetContextCreate(CurrentMemoryContext, "hnsw build temporary", ALLOCSET_DEFAULT_SIZES);
 	bs->memLimit = (Size) maintenance_work_mem * 1024;
-	bs->cap = 1024;
-	bs->elements = palloc(sizeof(GraphElement) * bs->cap);
-	bs->visitedGen = palloc0(sizeof(uint32) * bs->cap);
-	bs->entry = -1;
-	bs->entryLevel = -1;
-	pg_prng_seed(&bs->prng, HNSW_BUILD_SEED);
-
-	/* level-0 blocks in chunks of about 4 MB, a power of two elements each */
-	bs->vecOffset = sizeof(int32) * (1 + 4 * bs->m);
-	bs->blockSize = MAXALIGN(bs->vecOffset + sizeof(float) * bs->dims);
-	bs->blockShift = 0;
-	while (((Size) 2 << bs->blockShift) * bs->blockSize <= 4 * 1024 * 1024)
-		bs->blockShift++;
-	bs->blockChunks = palloc(sizeof(char *));
-	bs->nBlockChunks = 0;
-
-	HnswHeapInit(&bs->cand, false, efc * 4);
-	HnswHeapInit(&bs->found, true, efc + 1);
-	bs->layer = palloc(sizeof(HnswCandidate) * Max(efc + 1, 2 * HNSW_MAX_M + 1));
-	bs->selDist = palloc(sizeof(float) * Max(efc + 1, 2 * HNSW_MAX_M + 1));
-	bs->sel = palloc(sizeof(int) * Max(efc + 1, 2 * HNSW_MAX_M + 1));
-	bs->tmpNbrs = palloc(sizeof(int32) * (2 * HNSW_MAX_M + 1));
-	bs->batch = palloc(sizeof(int32) * (2 * HNSW_MAX_M + 1));
-	bs->eps = palloc(sizeof(HnswCandidate) * (efc + 1));
-	bs->links = palloc(sizeof(HnswCandidate) * (2 * HNSW_MAX_M + 1));
+	bs->tmpCtx = AllocSetContextCreate(CurrentMemoryContext, "hnsw build temporary", ALLOCSET_DEFAULT_SIZES);
 	bs->vecBuf = palloc(sizeof(float) * bs->dims);
+}
+
+/*
+ * Scan (a share of) the heap, adding rows to the shared graph; used by the
+ * leader and by every worker of a parallel build
+ */
+static void
+parallel_scan_and_add(HnswBuildShared *shared, HnswGraphShared *graphsh, Relation heap,
+					  Relation index, IndexInfo *indexInfo, bool leader)
+{
+	HnswBuildState bs;
+	TableScanDesc scan;
+
+	init_build_state(&bs, heap, index, indexInfo);
+	bs.leader = leader;
+	HnswGraphAttach(&bs.graph, graphsh, index, bs.dims, bs.m, bs.efConstruction,
+					HNSW_BUILD_SEED ^ ((uint64) MyProcPid << 16));
+	scan = table_beginscan_parallel(heap, ParallelTableScanFromHnswShared(shared));
+	table_index_build_scan(heap, index, indexInfo, true, leader, build_callback, &bs, scan);
+
+	SpinLockAcquire(&shared->mutex);
+	shared->reltuples += bs.reltuples;
+	shared->indtuples += bs.indtuples;
+	SpinLockRelease(&shared->mutex);
+}
+
+/*
+ * Entry point of a parallel build worker
+ */
+PGDLLEXPORT void HnswParallelBuildMain(dsm_segment *seg, shm_toc *toc);
+
+void
+HnswParallelBuildMain(dsm_segment *seg, shm_toc *toc)
+{
+	HnswBuildShared *shared = shm_toc_lookup(toc, PARALLEL_KEY_HNSW_SHARED, false);
+	HnswGraphShared *graphsh = shm_toc_lookup(toc, PARALLEL_KEY_HNSW_GRAPH, false);
+	LOCKMODE	heapLockmode = shared->isconcurrent ? ShareUpdateExclusiveLock : ShareLock;
+	LOCKMODE	indexLockmode = shared->isconcurrent ? RowExclusiveLock : AccessExclusiveLock;
+	Relation	heap = table_open(shared->heaprelid, heapLockmode);
+	Relation	index = index_open(shared->indexrelid, indexLockmode);
+	IndexInfo  *indexInfo = BuildIndexInfo(index);
+
+	indexInfo->ii_Concurrent = shared->isconcurrent;
+	parallel_scan_and_add(shared, graphsh, heap, index, indexInfo, false);
+	index_close(index, indexLockmode);
+	table_close(heap, heapLockmode);
+}
+
+/*
+ * How many elements a parallel build's graph must hold, or 0 when the
+ * build should be serial: the graph has a fixed size, so the table must be
+ * known to fit in maintenance_work_mem.
+ */
+static uint32
+parallel_capacity(Relation heap, int dims, int m)
+{
+	BlockNumber nblocks = RelationGetNumberOfBlocks(heap);
+	double		reltuples = heap->rd_rel->reltuples;
+	Size		inlineTuple = MAXALIGN(SizeofHeapTupleHeader + VARHDRSZ + 4 + sizeof(float) * dims) + sizeof(ItemIdData);
+	double		perPage = Min(MaxHeapTuplesPerPage, BLCKSZ / (double) Min(inlineTuple, 64));
+	double		maxPossible = (double) nblocks * perPage;
+	double		memCap = (double) maintenance_work_mem * 1024 / HnswGraphElementSize(dims, m);
+	double		cap;
+
+	/* enough room for every row the table can hold, or for 1.5x its estimate */
+	if (reltuples > 0)
+		cap = Min(maxPossible, reltuples * 1.5 + 1000);
+	else
+		cap = maxPossible;
+	if (cap > memCap || cap > (double) MaxAllocHugeSize / HnswGraphElementSize(dims, m) || cap >= (double) INT32_MAX)
+		return 0;
+	return (uint32) Max(cap, 1);
+}
+
+/*
+ * A parallel build; returns false (having done nothing) when parallelism
+ * is not available
+ */
+static bool
+build_parallel(HnswBuildState *bs, int nworkers)
+{
+	Relation	heap = bs->heap;
+	Relation	index = bs->index;
+	uint32		capacity = parallel_capacity(heap, bs->dims, bs->m);
+	bool		isconcurrent = bs->indexInfo->ii_Concurrent;
+	ParallelContext *pcxt;
+	Snapshot	snapshot;
+	Size		estshared;
+	Size		estgraph;
+	HnswBuildShared *shared;
+	HnswGraphShared *graphsh;
+	HnswGraph	view;
+
+	if (capacity == 0)
+		return false;
+
+	EnterParallelMode();
+	pcxt = CreateParallelContext("vecrec", "HnswParallelBuildMain", nworkers);
+	snapshot = isconcurrent ? RegisterSnapshot(GetTransactionSnapshot()) : SnapshotAny;
+
+	estshared = add_size(BUFFERALIGN(sizeof(HnswBuildShared)), table_parallelscan_estimate(heap, snapshot));
+	estgraph = HnswGraphShmemSize(bs->dims, bs->m, capacity);
+	shm_toc_estimate_chunk(&pcxt->estimator, estshared);
+	shm_toc_estimate_chunk(&pcxt->estimator, estgraph);
+	shm_toc_estimate_keys(&pcxt->estimator, 2);
+	InitializeParallelDSM(pcxt);
+	if (pcxt->seg == NULL)
+	{
+		if (IsMVCCSnapshot(snapshot))
+			UnregisterSnapshot(snapshot);
+		DestroyParallelContext(pcxt);
+		ExitParallelMode();
+		return false;
+	}
+
+	shared = shm_toc_allocate(pcxt->toc, estshared);
+	shared->heaprelid = RelationGetRelid(heap);
+	shared->indexrelid = RelationGetRelid(index);
+	shared->isconcurrent = isconcurrent;
+	shared->dims = bs->dims;
+	shared->m = bs->m;
+	shared->efConstruction = bs->efConstruction;
+	SpinLockInit(&shared->mutex);
+	shared->reltuples = 0;
+	shared->indtuples = 0;
+	table_parallelscan_initialize(heap, ParallelTableScanFromHnswShared(shared), snapshot);
+	graphsh = shm_toc_allocate(pcxt->toc, estgraph);
+	HnswGraphInitShared(graphsh, bs->dims, bs->m, capacity);
+	shm_toc_insert(pcxt->toc, PARALLEL_KEY_HNSW_SHARED, shared);
+	shm_toc_insert(pcxt->toc, PARALLEL_KEY_HNSW_GRAPH, graphsh);
+
+	LaunchParallelWorkers(pcxt);
+	parallel_scan_and_add(shared, graphsh, heap, index, bs->indexInfo, true);
+	WaitForParallelWorkersToFinish(pcxt);
+
+	bs->reltuples = shared->reltuples;
+	bs->indtuples = shared->indtuples;
+	HnswGraphAttach(&view, graphsh, index, bs->dims, bs->m, bs->efConstruction, 0);
+	write_graph(index, &view);
+
+	if (IsMVCCSnapshot(snapshot))
+		UnregisterSnapshot(snapshot);
+	DestroyParallelContext(pcxt);
+	ExitParallelMode();
+	return true;
 }
 
 /*
@@ -760,17 +469,24 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 {
 	HnswBuildState bs;
 	IndexBuildResult *result;
+	int			nworkers = 0;
 
 	init_build_state(&bs, heap, index, indexInfo);
+	bs.leader = true;
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, 2);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, (int64) Max(heap->rd_rel->reltuples, 0));
 
-	table_index_build_scan(heap, index, indexInfo, true, true, build_callback, &bs, NULL);
+	if (!IsInParallelMode() && heap->rd_rel->relpersistence != RELPERSISTENCE_TEMP)
+		nworkers = plan_create_index_workers(RelationGetRelid(heap), RelationGetRelid(index));
 
-	if (!bs.onDisk)
-		write_graph(&bs);
-
-	MemoryContextDelete(bs.graphCtx);
+	if (nworkers == 0 || !build_parallel(&bs, nworkers))
+	{
+		HnswGraphInitLocal(&bs.graph, index, bs.dims, bs.m, bs.efConstruction, HNSW_BUILD_SEED);
+		table_index_build_scan(heap, index, indexInfo, true, true, build_callback, &bs, NULL);
+		if (!bs.onDisk)
+			write_graph(index, &bs.graph);
+		MemoryContextDelete(bs.graph.ctx);
+	}
 	MemoryContextDelete(bs.tmpCtx);
 
 	result = palloc(sizeof(IndexBuildResult));

@@ -1,0 +1,735 @@
+/*-------------------------------------------------------------------------
+ *
+ * hnswgraph.c
+ *		The in-memory graph of an index build, in local or shared memory.
+ *
+ * Elements are numbered in the order they are added.  Each element's
+ * level-0 block (neighbour count, 2m neighbour numbers, their 2m
+ * distances, then the vector) is addressed by element number, so a search
+ * touches one contiguous block per element, as in hnswlib; levels above 0
+ * (rare) keep, in the "upper" area, counts[level] then m numbers and m
+ * distances per level.  Everything is addressed by number or offset, never
+ * by pointer, so the same graph can live in a dynamic shared memory
+ * segment mapped at different addresses by parallel workers.
+ *
+ * In a serial build the graph grows in local memory.  In a parallel build
+ * it has a fixed capacity in shared memory; each element has a spinlock
+ * that guards its neighbour lists (held only to copy or rewrite one list,
+ * never two at once), vectors never change once added, and the entry point
+ * is guarded by the shared mutex.
+ *
+ * Copyright (c) 2026, vecrec developers
+ *
+ * src/hnsw/hnswgraph.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "miscadmin.h"
+#include "utils/memutils.h"
+
+#include "compat.h"
+#include "hnsw.h"
+
+#define HNSW_BLOCK_CHUNK_BYTES (4 * 1024 * 1024)
+
+/* Element numbers travel through HnswHeap in the block number field */
+static inline void
+idx_to_tid(int idx, ItemPointer tid)
+{
+	ItemPointerSetBlockNumber(tid, (BlockNumber) idx);
+	tid->ip_posid = 1;
+}
+
+static inline int
+tid_to_idx(const ItemPointerData *tid)
+{
+	return (int) ItemPointerGetBlockNumberNoCheck((ItemPointer) tid);
+}
+
+/* The level-0 block of element idx */
+static inline char *
+elem_block(HnswGraph *g, int idx)
+{
+	return g->blockChunks[idx >> g->blockShift] + (Size) (idx & ((1 << g->blockShift) - 1)) * g->blockSize;
+}
+
+/*
+ * The vector of element idx
+ */
+float *
+HnswGraphVector(HnswGraph *g, int idx)
+{
+	return (float *) (elem_block(g, idx) + g->vecOffset);
+}
+
+/*
+ * Number of neighbours of element idx at a level
+ */
+int32 *
+HnswGraphCount(HnswGraph *g, int idx, int level)
+{
+	if (level == 0)
+		return (int32 *) elem_block(g, idx);
+	return g->upper + g->elements[idx].upper + level - 1;
+}
+
+/*
+ * Neighbour numbers of element idx at a level
+ */
+int32 *
+HnswGraphSlots(HnswGraph *g, int idx, int level)
+{
+	HnswGraphElement *e;
+
+	if (level == 0)
+		return (int32 *) elem_block(g, idx) + 1;
+	e = &g->elements[idx];
+	return g->upper + e->upper + e->level + (level - 1) * 2 * g->m;
+}
+
+/* Distances from element idx to its neighbours at a level */
+static inline float *
+slot_dists(HnswGraph *g, int idx, int level)
+{
+	return (float *) (HnswGraphSlots(g, idx, level) + HnswLevelSlots(g->m, level));
+}
+
+static inline void
+lock_elem(HnswGraph *g, int idx)
+{
+	if (g->locks)
+		SpinLockAcquire(&g->locks[idx]);
+}
+
+static inline void
+unlock_elem(HnswGraph *g, int idx)
+{
+	if (g->locks)
+		SpinLockRelease(&g->locks[idx]);
+}
+
+static inline float
+elem_dist(HnswGraph *g, const float *q, int idx)
+{
+	return (float) HnswDist(&g->dist, g->dims, q, HnswGraphVector(g, idx));
+}
+
+/* Ask the CPU to start loading a vector (the search is memory bound) */
+static inline void
+prefetch_vec(HnswGraph *g, int idx)
+{
+	const char *p = (const char *) HnswGraphVector(g, idx);
+	Size		len = sizeof(float) * g->dims;
+
+	for (Size off = 0; off < len && off < 1024; off += 64)
+		__builtin_prefetch(p + off);
+}
+
+/*
+ * Copy the neighbours of element idx at a level into g->nbrCopy; returns
+ * how many (under the element's lock in a parallel build)
+ */
+static int
+copy_neighbors(HnswGraph *g, int idx, int level)
+{
+	int			n;
+
+	lock_elem(g, idx);
+	n = *HnswGraphCount(g, idx, level);
+	memcpy(g->nbrCopy, HnswGraphSlots(g, idx, level), sizeof(int32) * n);
+	unlock_elem(g, idx);
+	return n;
+}
+
+/* --- layout ------------------------------------------------------------- */
+
+/*
+ * Fill in the sizes of a graph for these dimensions and m
+ */
+static void
+graph_layout(HnswGraph *g, int dims, int m, int efConstruction)
+{
+	g->dims = dims;
+	g->m = m;
+	g->efConstruction = efConstruction;
+	g->vecOffset = sizeof(int32) * (1 + 4 * m);
+	g->blockSize = MAXALIGN(g->vecOffset + sizeof(float) * dims);
+}
+
+/* Expected upper-area int32s per element: levels 1.. have probability 1/m^l */
+static uint64
+upper_per_capacity(int m, uint32 capacity)
+{
+	/* sum over l >= 1 of m^-l * (1 + 2m) per level, with room to spare */
+	return (uint64) ceil((double) capacity * 2.0 * (1 + 2 * m) / (m - 1)) + 1024 * (1 + 2 * m);
+}
+
+/*
+ * Bytes of shared memory for a graph of this capacity
+ */
+Size
+HnswGraphShmemSize(int dims, int m, uint32 capacity)
+{
+	HnswGraph	g;
+	Size		size = MAXALIGN(sizeof(HnswGraphShared));
+
+	graph_layout(&g, dims, m, 0);
+	size = add_size(size, MAXALIGN(mul_size(sizeof(HnswGraphElement), capacity)));
+	size = add_size(size, mul_size(g.blockSize, capacity));
+	size = add_size(size, MAXALIGN(mul_size(sizeof(slock_t), capacity)));
+	size = add_size(size, mul_size(sizeof(int32), upper_per_capacity(m, capacity)));
+	return size;
+}
+
+/*
+ * Bytes per element of a serial build's graph, for memory estimates
+ */
+Size
+HnswGraphElementSize(int dims, int m)
+{
+	HnswGraph	g;
+
+	graph_layout(&g, dims, m, 0);
+	return g.blockSize + sizeof(HnswGraphElement) + sizeof(uint32) + sizeof(slock_t) +
+		sizeof(int32) * 2 * (1 + 2 * m) / (m - 1) + 1;
+}
+
+/*
+ * Lay out an empty graph in shared memory (by the leader)
+ */
+void
+HnswGraphInitShared(HnswGraphShared *sh, int dims, int m, uint32 capacity)
+{
+	HnswGraph	g;
+	Size		off = MAXALIGN(sizeof(HnswGraphShared));
+	slock_t    *locks;
+
+	graph_layout(&g, dims, m, 0);
+	SpinLockInit(&sh->mutex);
+	sh->entry = -1;
+	sh->entryLevel = -1;
+	pg_atomic_init_u32(&sh->n, 0);
+	pg_atomic_init_u64(&sh->upperUsed, 1);	/* 0 means "none" */
+	sh->capacity = capacity;
+	sh->upperCapacity = upper_per_capacity(m, capacity);
+	sh->elementsOffset = off;
+	off += MAXALIGN(sizeof(HnswGraphElement) * capacity);
+	sh->blocksOffset = off;
+	off += g.blockSize * capacity;
+	sh->locksOffset = off;
+	off += MAXALIGN(sizeof(slock_t) * capacity);
+	sh->upperOffset = off;
+
+	locks = (slock_t *) ((char *) sh + sh->locksOffset);
+	for (uint32 i = 0; i < capacity; i++)
+		SpinLockInit(&locks[i]);
+}
+
+/*
+ * Per-process scratch space for searches
+ */
+static void
+init_scratch(HnswGraph *g, uint32 visitedCap)
+{
+	int			efc = g->efConstruction;
+	int			maxlist = 2 * HNSW_MAX_M + 1;
+
+	g->visitedGen = MemoryContextAllocExtended(g->ctx, sizeof(uint32) * Max(visitedCap, 1),
+											   MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	g->visitedCap = visitedCap;
+	g->gen = 0;
+	HnswHeapInit(&g->cand, false, efc * 4);
+	HnswHeapInit(&g->found, true, efc + 1);
+	g->layer = palloc(sizeof(HnswCandidate) * Max(efc + 1, maxlist));
+	g->selDist = palloc(sizeof(float) * Max(efc + 1, maxlist));
+	g->sel = palloc(sizeof(int) * Max(efc + 1, maxlist));
+	g->batch = palloc(sizeof(int32) * maxlist);
+	g->nbrCopy = palloc(sizeof(int32) * maxlist);
+	g->eps = palloc(sizeof(HnswCandidate) * (efc + 1));
+	g->links = palloc(sizeof(HnswCandidate) * maxlist);
+}
+
+/*
+ * A growing graph in local memory (serial build)
+ */
+void
+HnswGraphInitLocal(HnswGraph *g, Relation index, int dims, int m, int efConstruction, uint64 seed)
+{
+	memset(g, 0, sizeof(*g));
+	graph_layout(g, dims, m, efConstruction);
+	HnswInitDistance(index, &g->dist);
+	g->ctx = AllocSetContextCreate(CurrentMemoryContext, "hnsw build graph", ALLOCSET_DEFAULT_SIZES);
+	g->cap = 1024;
+	g->elements = MemoryContextAllocHuge(g->ctx, sizeof(HnswGraphElement) * g->cap);
+	g->blockShift = 0;
+	while (((Size) 2 << g->blockShift) * g->blockSize <= HNSW_BLOCK_CHUNK_BYTES)
+		g->blockShift++;
+	g->blockChunks = MemoryContextAlloc(g->ctx, sizeof(char *));
+	g->upperCap = 1024;
+	g->upper = MemoryContextAllocHuge(g->ctx, sizeof(int32) * g->upperCap);
+	g->upperUsed = 1;			/* 0 means "none" */
+	g->entry = -1;
+	g->entryLevel = -1;
+	pg_prng_seed(&g->prng, seed);
+	g->memUsed = sizeof(HnswGraphElement) * g->cap + sizeof(int32) * g->upperCap;
+	init_scratch(g, g->cap);
+}
+
+/*
+ * Attach to a graph in shared memory (leader and workers)
+ */
+void
+HnswGraphAttach(HnswGraph *g, HnswGraphShared *sh, Relation index, int dims, int m,
+				int efConstruction, uint64 seed)
+{
+	memset(g, 0, sizeof(*g));
+	graph_layout(g, dims, m, efConstruction);
+	HnswInitDistance(index, &g->dist);
+	g->ctx = CurrentMemoryContext;
+	g->shared = sh;
+	g->cap = sh->capacity;
+	g->elements = (HnswGraphElement *) ((char *) sh + sh->elementsOffset);
+	g->blockShift = 30;			/* one chunk holds them all */
+	g->blockChunks = palloc(sizeof(char *));
+	g->blockChunks[0] = (char *) sh + sh->blocksOffset;
+	g->nBlockChunks = 1;
+	g->locks = (slock_t *) ((char *) sh + sh->locksOffset);
+	g->upper = (int32 *) ((char *) sh + sh->upperOffset);
+	g->upperCap = sh->upperCapacity;
+	pg_prng_seed(&g->prng, seed);
+	init_scratch(g, sh->capacity);
+}
+
+/*
+ * Number of elements in the graph
+ */
+int
+HnswGraphSize(HnswGraph *g)
+{
+	if (g->shared)
+		return (int) Min(pg_atomic_read_u32(&g->shared->n), g->shared->capacity);
+	return g->n;
+}
+
+/*
+ * The entry point and its level
+ */
+void
+HnswGraphEntry(HnswGraph *g, int *entry, int *level)
+{
+	if (g->shared)
+	{
+		SpinLockAcquire(&g->shared->mutex);
+		*entry = g->shared->entry;
+		*level = g->shared->entryLevel;
+		SpinLockRelease(&g->shared->mutex);
+	}
+	else
+	{
+		*entry = g->entry;
+		*level = g->entryLevel;
+	}
+}
+
+/* --- searching ---------------------------------------------------------- */
+
+/*
+ * Greedy descent from ep down to level toLevel (inclusive)
+ */
+static HnswCandidate
+graph_greedy(HnswGraph *g, const float *q, HnswCandidate ep, int fromLevel, int toLevel)
+{
+	for (int level = fromLevel; level >= toLevel; level--)
+	{
+		bool		changed = true;
+
+		while (changed)
+		{
+			int			count = copy_neighbors(g, tid_to_idx(&ep.tid), level);
+
+			changed = false;
+			for (int i = 0; i < count; i++)
+			{
+				float		d = elem_dist(g, q, g->nbrCopy[i]);
+
+				if (d < ep.dist)
+				{
+					ep.dist = d;
+					idx_to_tid(g->nbrCopy[i], &ep.tid);
+					changed = true;
+				}
+			}
+		}
+	}
+	return ep;
+}
+
+/* qsort comparator: nearest first, then lower element number */
+static int
+candidate_cmp(const void *a, const void *b)
+{
+	const HnswCandidate *ca = a;
+	const HnswCandidate *cb = b;
+
+	if (ca->dist != cb->dist)
+		return ca->dist < cb->dist ? -1 : 1;
+	return tid_to_idx(&ca->tid) < tid_to_idx(&cb->tid) ? -1 : 1;
+}
+
+/*
+ * Search one level (Algorithm 2); results nearest first in g->layer
+ */
+static int
+graph_search_layer(HnswGraph *g, const float *q, HnswCandidate *eps, int neps, int level)
+{
+	int			ef = g->efConstruction;
+	HnswHeap   *cand = &g->cand;
+	HnswHeap   *found = &g->found;
+
+	if (++g->gen == 0)
+	{
+		memset(g->visitedGen, 0, sizeof(uint32) * g->visitedCap);
+		g->gen = 1;
+	}
+	cand->n = 0;
+	found->n = 0;
+	for (int i = 0; i < neps; i++)
+	{
+		int			idx = tid_to_idx(&eps[i].tid);
+
+		if (g->visitedGen[idx] == g->gen)
+			continue;
+		g->visitedGen[idx] = g->gen;
+		HnswHeapPush(cand, eps[i].dist, &eps[i].tid);
+		HnswHeapPush(found, eps[i].dist, &eps[i].tid);
+		if (found->n > ef)
+			HnswHeapPop(found);
+	}
+
+	while (cand->n > 0)
+	{
+		HnswCandidate c = HnswHeapPop(cand);
+		int			count;
+		int			nnew = 0;
+
+		if (found->n >= ef && c.dist > found->items[0].dist)
+			break;
+		count = copy_neighbors(g, tid_to_idx(&c.tid), level);
+
+		/* first the unvisited neighbours, their vectors requested early */
+		for (int i = 0; i < count; i++)
+			__builtin_prefetch(&g->visitedGen[g->nbrCopy[i]]);
+		for (int i = 0; i < count; i++)
+		{
+			int			nb = g->nbrCopy[i];
+
+			if (g->visitedGen[nb] == g->gen)
+				continue;
+			g->visitedGen[nb] = g->gen;
+			g->batch[nnew++] = nb;
+			prefetch_vec(g, nb);
+		}
+		for (int i = 0; i < nnew; i++)
+		{
+			int			nb = g->batch[i];
+			float		d = elem_dist(g, q, nb);
+
+			if (found->n < ef || d < found->items[0].dist)
+			{
+				ItemPointerData tid;
+
+				idx_to_tid(nb, &tid);
+				HnswHeapPush(cand, d, &tid);
+				HnswHeapPush(found, d, &tid);
+				if (found->n > ef)
+					HnswHeapPop(found);
+			}
+		}
+	}
+
+	memcpy(g->layer, found->items, sizeof(HnswCandidate) * found->n);
+	qsort(g->layer, found->n, sizeof(HnswCandidate), candidate_cmp);
+	return found->n;
+}
+
+/* Pairwise distance between two candidates of g->layer */
+static float
+layer_pairdist(void *ctx, int i, int j)
+{
+	HnswGraph  *g = ctx;
+
+	return elem_dist(g, HnswGraphVector(g, tid_to_idx(&g->layer[i].tid)), tid_to_idx(&g->layer[j].tid));
+}
+
+/*
+ * Add a link from element s to element add at a level; a full list drops
+ * the candidate the heuristic would drop (HnswPickDropped).  Holds s's
+ * lock throughout: its list must not change under us.
+ */
+static void
+graph_connect(HnswGraph *g, int s, int add, float d, int level)
+{
+	int32	   *countp;
+	int32	   *slots;
+	float	   *dists;
+	int			count;
+	int			max = HnswLevelSlots(g->m, level);
+	HnswCandidate *layer = g->layer;
+	int			drop;
+	int			n = 0;
+
+	lock_elem(g, s);
+	countp = HnswGraphCount(g, s, level);
+	slots = HnswGraphSlots(g, s, level);
+	dists = slot_dists(g, s, level);
+	count = *countp;
+	if (count < max)
+	{
+		slots[count] = add;
+		dists[count] = d;
+		*countp = count + 1;
+		unlock_elem(g, s);
+		return;
+	}
+
+	/* full: the old neighbours and the new one, nearest first */
+	for (int i = 0; i < count; i++)
+	{
+		layer[i].dist = dists[i];
+		idx_to_tid(slots[i], &layer[i].tid);
+		prefetch_vec(g, slots[i]);
+	}
+	layer[count].dist = d;
+	idx_to_tid(add, &layer[count].tid);
+	qsort(layer, count + 1, sizeof(HnswCandidate), candidate_cmp);
+	for (int i = 0; i <= count; i++)
+		g->selDist[i] = layer[i].dist;
+	drop = HnswPickDropped(count + 1, g->selDist, layer_pairdist, g);
+	for (int i = 0; i <= count; i++)
+	{
+		if (i == drop)
+			continue;
+		slots[n] = tid_to_idx(&layer[i].tid);
+		dists[n] = layer[i].dist;
+		n++;
+	}
+	*countp = n;
+	unlock_elem(g, s);
+}
+
+/*
+ * Link element idx into the graph (Algorithm 1)
+ */
+static void
+graph_insert(HnswGraph *g, int idx)
+{
+	HnswGraphElement *e = &g->elements[idx];
+	const float *q = HnswGraphVector(g, idx);
+	HnswCandidate ep;
+	HnswCandidate *eps = g->eps;
+	int			neps;
+	int			entry;
+	int			entryLevel;
+
+	HnswGraphEntry(g, &entry, &entryLevel);
+	if (entry < 0)
+	{
+		/* the first element; another process may have beaten us to it */
+		if (g->shared)
+		{
+			SpinLockAcquire(&g->shared->mutex);
+			if (g->shared->entry < 0)
+			{
+				g->shared->entry = idx;
+				g->shared->entryLevel = e->level;
+				SpinLockRelease(&g->shared->mutex);
+				return;
+			}
+			entry = g->shared->entry;
+			entryLevel = g->shared->entryLevel;
+			SpinLockRelease(&g->shared->mutex);
+		}
+		else
+		{
+			g->entry = idx;
+			g->entryLevel = e->level;
+			return;
+		}
+	}
+
+	ep.dist = elem_dist(g, q, entry);
+	idx_to_tid(entry, &ep.tid);
+	if (entryLevel > e->level)
+		ep = graph_greedy(g, q, ep, entryLevel, e->level + 1);
+
+	eps[0] = ep;
+	neps = 1;
+	for (int level = Min(e->level, entryLevel); level >= 0; level--)
+	{
+		int			n = graph_search_layer(g, q, eps, neps, level);
+		int			max = HnswLevelSlots(g->m, level);
+		int			nsel;
+		int32	   *slots;
+		float	   *dists;
+
+		for (int i = 0; i < n; i++)
+			g->selDist[i] = g->layer[i].dist;
+		nsel = HnswSelectNeighbors(n, g->selDist, max, layer_pairdist, g, g->sel);
+		for (int i = 0; i < nsel; i++)
+			g->links[i] = g->layer[g->sel[i]];
+
+		lock_elem(g, idx);
+		slots = HnswGraphSlots(g, idx, level);
+		dists = slot_dists(g, idx, level);
+		for (int i = 0; i < nsel; i++)
+		{
+			slots[i] = tid_to_idx(&g->links[i].tid);
+			dists[i] = g->links[i].dist;
+		}
+		*HnswGraphCount(g, idx, level) = nsel;
+		unlock_elem(g, idx);
+
+		/* the layer's results are the next level's entry points */
+		memcpy(eps, g->layer, sizeof(HnswCandidate) * n);
+		neps = n;
+
+		/* graph_connect reuses the scratch arrays: links holds what it needs */
+		for (int i = 0; i < nsel; i++)
+			graph_connect(g, tid_to_idx(&g->links[i].tid), idx, g->links[i].dist, level);
+	}
+
+	if (e->level > entryLevel)
+	{
+		if (g->shared)
+		{
+			SpinLockAcquire(&g->shared->mutex);
+			if (e->level > g->shared->entryLevel)
+			{
+				g->shared->entry = idx;
+				g->shared->entryLevel = e->level;
+			}
+			SpinLockRelease(&g->shared->mutex);
+		}
+		else
+		{
+			g->entry = idx;
+			g->entryLevel = e->level;
+		}
+	}
+}
+
+/* --- adding ------------------------------------------------------------- */
+
+/*
+ * Highest level whose element tuple still fits on a page
+ */
+static int
+max_fitting_level(int dims, int m)
+{
+	int			level = HNSW_MAX_LEVEL;
+
+	while (level > 0 && HNSW_ELEMENT_TUPLE_SIZE(dims, m, level) > HNSW_MAX_ITEM_SIZE)
+		level--;
+	return level;
+}
+
+/*
+ * Make room for one more element in a local graph
+ */
+static void
+grow_local(HnswGraph *g)
+{
+	if (g->n == g->cap)
+	{
+		g->cap *= 2;
+		g->elements = repalloc_huge(g->elements, sizeof(HnswGraphElement) * g->cap);
+		g->visitedGen = repalloc_huge(g->visitedGen, sizeof(uint32) * g->cap);
+		memset(g->visitedGen + g->cap / 2, 0, sizeof(uint32) * (g->cap / 2));
+		g->visitedCap = g->cap;
+		g->memUsed += (sizeof(HnswGraphElement) + sizeof(uint32)) * (g->cap / 2);
+	}
+	if ((g->n >> g->blockShift) >= g->nBlockChunks)
+	{
+		Size		chunk = ((Size) 1 << g->blockShift) * g->blockSize;
+
+		g->blockChunks = repalloc(g->blockChunks, sizeof(char *) * (g->nBlockChunks + 1));
+		g->blockChunks[g->nBlockChunks++] = MemoryContextAllocHuge(g->ctx, chunk);
+		g->memUsed += chunk;
+	}
+}
+
+/*
+ * Room for an element's upper levels: an offset into the upper area, or 0
+ * when a shared graph's area is exhausted (the element then stays at
+ * level 0)
+ */
+static uint32
+alloc_upper(HnswGraph *g, int level)
+{
+	uint64		need = level + (uint64) level * 2 * g->m;
+	uint64		off;
+
+	if (g->shared)
+	{
+		off = pg_atomic_fetch_add_u64(&g->shared->upperUsed, need);
+		return off + need <= g->upperCap ? (uint32) off : 0;
+	}
+	while (g->upperUsed + need > g->upperCap)
+	{
+		g->memUsed += sizeof(int32) * g->upperCap;
+		g->upperCap *= 2;
+		g->upper = repalloc_huge(g->upper, sizeof(int32) * g->upperCap);
+	}
+	off = g->upperUsed;
+	g->upperUsed += need;
+	return (uint32) off;
+}
+
+/*
+ * Add a vector to the graph and link it in.  Returns false if a shared
+ * graph is full.
+ */
+bool
+HnswGraphAdd(HnswGraph *g, ItemPointer heaptid, const float *vec)
+{
+	HnswGraphElement *e;
+	int			idx;
+	int			level;
+
+	level = (int) floor(-log(1 - pg_prng_double(&g->prng)) / log(g->m));
+	level = Min(level, max_fitting_level(g->dims, g->m));
+
+	if (g->shared)
+	{
+		idx = (int) pg_atomic_fetch_add_u32(&g->shared->n, 1);
+		if ((uint32) idx >= g->shared->capacity)
+			return false;
+	}
+	else
+	{
+		grow_local(g);
+		idx = g->n++;
+	}
+
+	e = &g->elements[idx];
+	e->heaptid = *heaptid;
+	e->upper = 0;
+	if (level > 0)
+	{
+		e->upper = alloc_upper(g, level);
+		if (e->upper == 0)
+			level = 0;
+		else
+			memset(g->upper + e->upper, 0, sizeof(int32) * level);
+	}
+	e->level = level;
+	*HnswGraphCount(g, idx, 0) = 0;
+	memcpy(HnswGraphVector(g, idx), vec, sizeof(float) * g->dims);
+
+	graph_insert(g, idx);
+	return true;
+}
