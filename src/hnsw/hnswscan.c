@@ -11,7 +11,8 @@
  * relaxed_order returns every new result (a batch may hold rows nearer
  * than the last one returned), strict_order skips those so that distances
  * never decrease.  hnsw.max_scan_tuples and work_mem *
- * hnsw.scan_mem_multiplier bound the work.
+ * hnsw.scan_mem_multiplier bound the searching: past them, the scan hands
+ * out the elements it has already measured, nearest first, and then ends.
  *
  * Copyright (c) 2026, vecrec developers
  *
@@ -40,6 +41,7 @@ typedef struct HnswScanOpaqueData
 	float	   *q;
 	bool		started;
 	bool		exhausted;		/* nothing more to search */
+	bool		draining;		/* past the limits: hand out what was measured */
 	HnswSearch	s;
 	HnswHeap	cand;			/* to expand, nearest first */
 	HnswHeap	found;			/* best ef results, farthest on top */
@@ -83,6 +85,7 @@ hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int no
 	MemoryContextReset(so->ctx);
 	so->started = false;
 	so->exhausted = false;
+	so->draining = false;
 	if (keys && scan->numberOfKeys > 0)
 		memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
 	if (orderbys && scan->numberOfOrderBys > 0)
@@ -271,7 +274,39 @@ widen_search(HnswScanOpaque so)
 
 		HnswHeapPush(&so->found, c.dist, &c.tid);
 	}
-	so->batch = repalloc(so->batch, sizeof(HnswCandidate) * (so->ef + 1));
+}
+
+/*
+ * Move into the batch, nearest first, the results in found (and, when
+ * draining, in later) not returned yet; returns how many
+ */
+static int
+collect_batch(HnswScanOpaque so)
+{
+	int			total = so->found.n + (so->draining ? so->later.n : 0);
+	int			n = 0;
+
+	so->batch = repalloc_huge(so->batch, sizeof(HnswCandidate) * Max(total, 1));
+	memcpy(so->batch, so->found.items, sizeof(HnswCandidate) * so->found.n);
+	if (so->draining)
+	{
+		memcpy(so->batch + so->found.n, so->later.items, sizeof(HnswCandidate) * so->later.n);
+		so->later.n = 0;
+	}
+	qsort(so->batch, total, sizeof(HnswCandidate), HnswCandidateCmp);
+	for (int i = 0; i < total; i++)
+	{
+		bool		seen;
+		HnswVisitedEntry *e = HnswVisitedAdd(&so->s.visited, &so->batch[i].tid, &seen);
+
+		if (e->flags & HNSW_VISITED_RETURNED)
+			continue;
+		e->flags |= HNSW_VISITED_RETURNED;
+		if (hnsw_iterative_scan == HNSW_ITERATIVE_SCAN_STRICT && so->batch[i].dist < so->lastDist)
+			continue;
+		so->batch[n++] = so->batch[i];
+	}
+	return n;
 }
 
 /*
@@ -287,30 +322,18 @@ next_batch(HnswScanOpaque so)
 
 		if (so->exhausted)
 			return false;
-		search_level0(so);
+		if (!so->draining)
+			search_level0(so);
 
-		n = 0;
-		memcpy(so->batch, so->found.items, sizeof(HnswCandidate) * so->found.n);
-		qsort(so->batch, so->found.n, sizeof(HnswCandidate), HnswCandidateCmp);
-		for (int i = 0; i < so->found.n; i++)
-		{
-			bool		seen;
-			HnswVisitedEntry *e = HnswVisitedAdd(&so->s.visited, &so->batch[i].tid, &seen);
-
-			if (e->flags & HNSW_VISITED_RETURNED)
-				continue;
-			e->flags |= HNSW_VISITED_RETURNED;
-			if (hnsw_iterative_scan == HNSW_ITERATIVE_SCAN_STRICT && so->batch[i].dist < so->lastDist)
-				continue;
-			so->batch[n++] = so->batch[i];
-		}
+		n = collect_batch(so);
 		so->nbatch = n;
 		so->pos = 0;
 
-		if (!so->iterative ||
-			(so->cand.n == 0 && so->laterCand.n == 0 && so->later.n == 0) ||
-			so->s.visited.n >= (uint32) hnsw_max_scan_tuples || over_memory(so))
+		if (!so->iterative || so->draining ||
+			(so->cand.n == 0 && so->laterCand.n == 0 && so->later.n == 0))
 			so->exhausted = true;
+		else if (so->s.visited.n >= (uint32) hnsw_max_scan_tuples || over_memory(so))
+			so->draining = true;
 		else
 			widen_search(so);
 
