@@ -338,6 +338,7 @@ extern void HnswVisitedInit(HnswVisited *v, int cap);
 extern void HnswVisitedReset(HnswVisited *v);
 extern HnswVisitedEntry *HnswVisitedAdd(HnswVisited *v, ItemPointer tid, bool *found);
 extern void HnswVisitedReserve(HnswVisited *v, int extra);
+extern bool HnswVisitedContains(HnswVisited *v, ItemPointer tid);
 extern int	HnswCandidateCmp(const void *a, const void *b);
 extern void HnswSearchBegin(HnswSearch *s, Relation index, HnswDistance *d, int dims, int m,
 							const float *q, int ef);
@@ -358,7 +359,7 @@ extern Size HnswGraphShmemSize(int dims, int m, uint32 capacity);
 extern Size HnswGraphElementSize(int dims, int m);
 extern void HnswGraphInitShared(HnswGraphShared *sh, int dims, int m, uint32 capacity);
 extern void HnswGraphInitLocal(HnswGraph *g, Relation index, int dims, int m, int efConstruction,
-							   uint64 seed);
+							   uint64 seed, Size memLimit);
 extern void HnswGraphAttach(HnswGraph *g, HnswGraphShared *sh, Relation index, int dims, int m,
 							int efConstruction, uint64 seed);
 extern bool HnswGraphAdd(HnswGraph *g, ItemPointer heaptid, const float *vec);
@@ -367,6 +368,7 @@ extern void HnswGraphEntry(HnswGraph *g, int *entry, int *level);
 extern float *HnswGraphVector(HnswGraph *g, int idx);
 extern int32 *HnswGraphCount(HnswGraph *g, int idx, int level);
 extern int32 *HnswGraphSlots(HnswGraph *g, int idx, int level);
+extern int	HnswGraphRepairOrphans(HnswGraph *g);
 
 /* hnswbuild.c */
 extern IndexBuildResult *hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo);
@@ -378,6 +380,10 @@ extern void HnswCheckIndex(Relation index, bool strict, HnswCheckReport report, 
 
 /* hnswinsert.c */
 extern void HnswInsertTuple(Relation index, Datum value, ItemPointer heaptid, bool building);
+extern int	HnswSelectOnDisk(HnswSearch *s, HnswCandidate *cands, int n, int max);
+extern bool HnswReadSlots(HnswSearch *s, ItemPointer tid, int level, ItemPointer out, float *vec);
+extern bool HnswWriteSlots(Relation index, ItemPointer tid, int dims, int m, int level,
+						   ItemPointer expect, ItemPointer list, int nslots);
 extern bool hnswinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 					   Relation heap, IndexUniqueCheck checkUnique,
 					   bool indexUnchanged, IndexInfo *indexInfo);

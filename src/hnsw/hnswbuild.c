@@ -105,6 +105,7 @@ write_graph(Relation index, HnswGraph *g)
 	int			entryLevel;
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, 3);
+	HnswGraphRepairOrphans(g);
 
 	/* pass 1: where each element goes, simulating the page fill */
 	for (int i = 0; i < n; i++)
@@ -232,7 +233,10 @@ build_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 
 	if (bs->onDisk)
 	{
+		oldCtx = MemoryContextSwitchTo(bs->tmpCtx);
 		HnswInsertTuple(index, values[0], tid, true);
+		MemoryContextSwitchTo(oldCtx);
+		MemoryContextReset(bs->tmpCtx);
 		bs->indtuples++;
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) bs->indtuples);
 		return;
@@ -481,7 +485,8 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 
 	if (nworkers == 0 || !build_parallel(&bs, nworkers))
 	{
-		HnswGraphInitLocal(&bs.graph, index, bs.dims, bs.m, bs.efConstruction, HNSW_BUILD_SEED);
+		HnswGraphInitLocal(&bs.graph, index, bs.dims, bs.m, bs.efConstruction, HNSW_BUILD_SEED,
+						   bs.memLimit);
 		table_index_build_scan(heap, index, indexInfo, true, true, build_callback, &bs, NULL);
 		if (!bs.onDisk)
 			write_graph(index, &bs.graph);

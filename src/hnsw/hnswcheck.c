@@ -47,6 +47,7 @@ typedef struct CheckState
 	CheckElement **elems;		/* per block, per offset */
 	int64		nelements;
 	int64		ndeleted;
+	int64		nnew;			/* all-zero pages (extension lost in a crash) */
 	int64		problems;
 	StringInfoData first;		/* first problem, for the report */
 	HnswCheckReport report;
@@ -102,7 +103,14 @@ check_pages(CheckState *cs)
 		CHECK_FOR_INTERRUPTS();
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
-		if (PageIsNew(page) || PageGetSpecialSize(page) != MAXALIGN(sizeof(HnswPageOpaqueData)) ||
+		if (PageIsNew(page))
+		{
+			/* a crash after extending the relation leaves these: harmless */
+			cs->nnew++;
+			UnlockReleaseBuffer(buf);
+			continue;
+		}
+		if (PageGetSpecialSize(page) != MAXALIGN(sizeof(HnswPageOpaqueData)) ||
 			HnswPageGetOpaque(page)->page_id != HNSW_PAGE_ID)
 		{
 			problem(cs, "block %u (offset %u) %s", blkno, 0, "is not an hnsw page");
@@ -314,7 +322,7 @@ HnswCheckIndex(Relation index, bool strict, HnswCheckReport report, void *arg)
 	cs.maxoff = palloc0(sizeof(OffsetNumber) * cs.nblocks);
 	cs.elems = palloc0(sizeof(CheckElement *) * cs.nblocks);
 	check_pages(&cs);
-	report(arg, "pages", cs.problems == 0, cs.problems == 0 ? psprintf("%u pages, " INT64_FORMAT " elements, " INT64_FORMAT " deleted", cs.nblocks, cs.nelements, cs.ndeleted) : cs.first.data);
+	report(arg, "pages", cs.problems == 0, cs.problems == 0 ? psprintf("%u pages, " INT64_FORMAT " elements, " INT64_FORMAT " deleted, " INT64_FORMAT " unused new pages", cs.nblocks, cs.nelements, cs.ndeleted, cs.nnew) : cs.first.data);
 
 	cs.problems = 0;
 	resetStringInfo(&cs.first);

@@ -257,19 +257,23 @@ init_scratch(HnswGraph *g, uint32 visitedCap)
  * A growing graph in local memory (serial build)
  */
 void
-HnswGraphInitLocal(HnswGraph *g, Relation index, int dims, int m, int efConstruction, uint64 seed)
+HnswGraphInitLocal(HnswGraph *g, Relation index, int dims, int m, int efConstruction, uint64 seed,
+				   Size memLimit)
 {
+	/* chunks small enough that a small maintenance_work_mem is not spent at once */
+	Size		chunkBytes = Max(Min(HNSW_BLOCK_CHUNK_BYTES, memLimit / 16), 64 * 1024);
+
 	memset(g, 0, sizeof(*g));
 	graph_layout(g, dims, m, efConstruction);
 	HnswInitDistance(index, &g->dist);
 	g->ctx = AllocSetContextCreate(CurrentMemoryContext, "hnsw build graph", ALLOCSET_DEFAULT_SIZES);
-	g->cap = 1024;
+	g->cap = 64;
 	g->elements = MemoryContextAllocHuge(g->ctx, sizeof(HnswGraphElement) * g->cap);
 	g->blockShift = 0;
-	while (((Size) 2 << g->blockShift) * g->blockSize <= HNSW_BLOCK_CHUNK_BYTES)
+	while (((Size) 2 << g->blockShift) * g->blockSize <= chunkBytes)
 		g->blockShift++;
 	g->blockChunks = MemoryContextAlloc(g->ctx, sizeof(char *));
-	g->upperCap = 1024;
+	g->upperCap = 256;
 	g->upper = MemoryContextAllocHuge(g->ctx, sizeof(int32) * g->upperCap);
 	g->upperUsed = 1;			/* 0 means "none" */
 	g->entry = -1;
@@ -732,4 +736,110 @@ HnswGraphAdd(HnswGraph *g, ItemPointer heaptid, const float *vec)
 
 	graph_insert(g, idx);
 	return true;
+}
+
+/* --- repair --------------------------------------------------------------- */
+
+/*
+ * Give every element at least one inbound link at level 0.  Keeping lists
+ * full means each insert can push one old link out of a neighbour's list,
+ * and an element whose every inbound link is pushed out can no longer be
+ * found.  After all rows are in (no concurrency), each such element is
+ * linked from its nearest neighbour: into a free slot, or in place of that
+ * neighbour's farthest link whose target keeps another inbound link (if
+ * that link is longer; a second pass drops the condition).  Returns the
+ * number of elements relinked.
+ */
+int
+HnswGraphRepairOrphans(HnswGraph *g)
+{
+	int			n = HnswGraphSize(g);
+	int			max = HnswLevelSlots(g->m, 0);
+	int32	   *indeg;
+	int			entry;
+	int			entryLevel;
+	int			relinked = 0;
+
+	if (n < 2)
+		return 0;
+	HnswGraphEntry(g, &entry, &entryLevel);
+	indeg = palloc_extended(sizeof(int32) * n, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	for (int i = 0; i < n; i++)
+	{
+		int32	   *slots = HnswGraphSlots(g, i, 0);
+		int			count = *HnswGraphCount(g, i, 0);
+
+		for (int j = 0; j < count; j++)
+			indeg[slots[j]]++;
+	}
+
+	for (int pass = 0; pass < 2; pass++)
+	for (int o = 0; o < n; o++)
+	{
+		int32	   *oslots;
+		float	   *odists;
+		int			ocount;
+		bool		done = false;
+
+		if (indeg[o] > 0 || o == entry)
+			continue;
+		CHECK_FOR_INTERRUPTS();
+		oslots = HnswGraphSlots(g, o, 0);
+		odists = slot_dists(g, o, 0);
+		ocount = *HnswGraphCount(g, o, 0);
+
+		/* its own neighbours, nearest first, are the candidates */
+		for (int tries = 0; tries < ocount && !done; tries++)
+		{
+			int			best = -1;
+
+			for (int j = 0; j < ocount; j++)
+				if (oslots[j] >= 0 && (best < 0 || odists[j] < odists[best]))
+					best = j;
+			if (best < 0)
+				break;
+			{
+				int			t = oslots[best];
+				float		d = odists[best];
+				int32	   *tcount = HnswGraphCount(g, t, 0);
+				int32	   *tslots = HnswGraphSlots(g, t, 0);
+				float	   *tdists = slot_dists(g, t, 0);
+				int			victim = -1;
+
+				/* mark as tried without losing the link: restore below */
+				oslots[best] = -1 - t;
+				if (*tcount < max)
+				{
+					tslots[*tcount] = o;
+					tdists[*tcount] = d;
+					(*tcount)++;
+					done = true;
+				}
+				else
+				{
+					for (int j = 0; j < *tcount; j++)
+						if (indeg[tslots[j]] > 1 && (victim < 0 || tdists[j] > tdists[victim]))
+							victim = j;
+					/* the second pass accepts a nearer victim than o */
+					if (victim >= 0 && (pass == 1 || tdists[victim] > d))
+					{
+						indeg[tslots[victim]]--;
+						tslots[victim] = o;
+						tdists[victim] = d;
+						done = true;
+					}
+				}
+			}
+		}
+		for (int j = 0; j < ocount; j++)
+			if (oslots[j] < 0)
+				oslots[j] = -1 - oslots[j];
+		if (done)
+		{
+			indeg[o]++;
+			relinked++;
+		}
+	}
+	pfree(indeg);
+	return relinked;
 }

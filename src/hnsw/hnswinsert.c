@@ -54,8 +54,8 @@ pair_dist(void *ctx, int i, int j)
  * vectors and keeps at most max.  Returns the number kept, compacting
  * cands in place.  Candidates whose element is gone are dropped.
  */
-static int
-select_on_disk(HnswSearch *s, HnswCandidate *cands, int n, int max)
+int
+HnswSelectOnDisk(HnswSearch *s, HnswCandidate *cands, int n, int max)
 {
 	PairCtx		ctx;
 	float	   *dists = palloc(sizeof(float) * n);
@@ -113,7 +113,7 @@ find_links(HnswSearch *s, HnswMetaPageData *meta, int level, int efc, InsertLink
 			memcpy(eps, w, sizeof(HnswCandidate) * n);
 			neps = n;
 		}
-		links->n[lc] = select_on_disk(s, w, n, HnswLevelSlots(s->m, lc));
+		links->n[lc] = HnswSelectOnDisk(s, w, n, HnswLevelSlots(s->m, lc));
 		links->c[lc] = w;
 	}
 }
@@ -197,8 +197,8 @@ level_slots(HnswElementTuple etup, int dims, int m, int level)
  * Overwrite the slots of one level of the element at tid with list, if
  * they still hold expect (nslots items).  Returns false if they changed.
  */
-static bool
-write_slots(Relation index, ItemPointer tid, int dims, int m, int level,
+bool
+HnswWriteSlots(Relation index, ItemPointer tid, int dims, int m, int level,
 			ItemPointer expect, ItemPointer list, int nslots)
 {
 	Buffer		buf = ReadBuffer(index, ItemPointerGetBlockNumber(tid));
@@ -235,8 +235,8 @@ write_slots(Relation index, ItemPointer tid, int dims, int m, int level,
  * Read the slots of one level of the element at tid (all of them, valid
  * or not) and its vector; false if the element is gone
  */
-static bool
-read_slots(HnswSearch *s, ItemPointer tid, int level, ItemPointer out, float *vec)
+bool
+HnswReadSlots(HnswSearch *s, ItemPointer tid, int level, ItemPointer out, float *vec)
 {
 	Buffer		buf = ReadBuffer(s->index, ItemPointerGetBlockNumber(tid));
 	Page		page;
@@ -262,12 +262,13 @@ read_slots(HnswSearch *s, ItemPointer tid, int level, ItemPointer out, float *ve
 /*
  * Link neighbour nb back to the new element at a level.  With a free slot
  * the new element takes it; otherwise the heuristic chooses among the old
- * neighbours and the new one.  Retried if another backend changes the
- * list meanwhile; after a few tries the link is left out (the new element
- * still links to nb, so it stays reachable through its other neighbours).
+ * neighbours and the new one.  With force, the new element is kept even
+ * if the heuristic would drop it, so that it has at least one inbound link.
+ * Retried if another backend changes the list meanwhile; after a few tries
+ * the link is left out.
  */
 static void
-link_back(HnswSearch *s, ItemPointer nb, int level, ItemPointer newtid)
+link_back(HnswSearch *s, ItemPointer nb, int level, ItemPointer newtid, bool force)
 {
 	int			nslots = HnswLevelSlots(s->m, level);
 	ItemPointerData *old = palloc(sizeof(ItemPointerData) * nslots);
@@ -282,7 +283,7 @@ link_back(HnswSearch *s, ItemPointer nb, int level, ItemPointer newtid)
 		int			nsel;
 		HnswSearch	sub;
 
-		if (!read_slots(s, nb, level, old, nbvec))
+		if (!HnswReadSlots(s, nb, level, old, nbvec))
 			return;
 		for (int i = 0; i < nslots && free < 0; i++)
 			if (!ItemPointerIsValid(&old[i]))
@@ -291,7 +292,7 @@ link_back(HnswSearch *s, ItemPointer nb, int level, ItemPointer newtid)
 		if (free >= 0)
 		{
 			list[free] = *newtid;
-			if (write_slots(s->index, nb, s->dims, s->m, level, old, list, nslots))
+			if (HnswWriteSlots(s->index, nb, s->dims, s->m, level, old, list, nslots))
 				return;
 			continue;
 		}
@@ -307,8 +308,17 @@ link_back(HnswSearch *s, ItemPointer nb, int level, ItemPointer newtid)
 				cands[n++].tid = *t;
 		}
 		qsort(cands, n, sizeof(HnswCandidate), HnswCandidateCmp);
-		nsel = select_on_disk(&sub, cands, n, nslots);
+		nsel = HnswSelectOnDisk(&sub, cands, n, nslots);
 		HnswSearchEnd(&sub);
+		if (force && nsel > 0)
+		{
+			bool		kept = false;
+
+			for (int i = 0; i < nsel; i++)
+				kept = kept || ItemPointerEquals(&cands[i].tid, newtid);
+			if (!kept)
+				cands[nsel - 1].tid = *newtid;
+		}
 		for (int i = 0; i < nslots; i++)
 		{
 			if (i < nsel)
@@ -316,7 +326,7 @@ link_back(HnswSearch *s, ItemPointer nb, int level, ItemPointer newtid)
 			else
 				ItemPointerSetInvalid(&list[i]);
 		}
-		if (write_slots(s->index, nb, s->dims, s->m, level, old, list, nslots))
+		if (HnswWriteSlots(s->index, nb, s->dims, s->m, level, old, list, nslots))
 			return;
 	}
 }
@@ -425,9 +435,10 @@ HnswInsertTuple(Relation index, Datum value, ItemPointer heaptid, bool building)
 	etup = form_element(meta.dims, meta.m, level, heaptid, vec, &links, &sz);
 	newtid = add_element(index, etup, sz);
 
+	/* the nearest neighbour at level 0 always links back */
 	for (int lc = 0; lc <= Min(level, meta.entryLevel); lc++)
 		for (int i = 0; i < links.n[lc]; i++)
-			link_back(&s, &links.c[lc][i].tid, lc, &newtid);
+			link_back(&s, &links.c[lc][i].tid, lc, &newtid, lc == 0 && i == 0);
 	HnswSearchEnd(&s);
 
 	if (level > meta.entryLevel)

@@ -180,6 +180,27 @@ HnswVisitedReserve(HnswVisited *v, int extra)
 }
 
 /*
+ * Is the element in the set?  (Never adds it.)
+ */
+bool
+HnswVisitedContains(HnswVisited *v, ItemPointer tid)
+{
+	uint64		key = tid_key(tid);
+	uint32		i = (uint32) ((key * UINT64CONST(0x9E3779B97F4A7C15)) >> 32) & v->mask;
+
+	for (;;)
+	{
+		HnswVisitedEntry *e = &v->entries[i];
+
+		if (e->gen != v->gen)
+			return false;
+		if (e->key == key)
+			return true;
+		i = (i + 1) & v->mask;
+	}
+}
+
+/*
  * Find or add an element; *found says whether it was there already
  */
 HnswVisitedEntry *

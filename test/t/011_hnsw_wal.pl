@@ -1,0 +1,327 @@
+# WAL-logging of hnsw indexes, checked on a streaming standby.
+#
+# A primary and a hot standby built from its backup (the pattern of
+# contrib/bloom/t/001_wal.pl).  The primary creates a table and an hnsw
+# index, then goes through rounds of changes: inserts, deletes + VACUUM,
+# more inserts, REINDEX (in memory, then with maintenance_work_mem = 1MB so
+# that the build switches to the on-disk insert path half way).  After each
+# round, once the standby has replayed everything:
+#   - a set of kNN queries (ORDER BY v <-> q LIMIT 10 through the index,
+#     plain and with an iterative scan behind a filter) returns exactly the
+#     same ids on both nodes, and the same ids as a good approximate answer
+#     should (recall against the exact answer, on the primary);
+#   - every page of the index is byte for byte the same on both nodes
+#     (pageinspect): nothing is changed without being WAL-logged;
+#   - vecrec.verify_index passes on both and reports the same thing.
+# (The low-memory REINDEX is also watched for memory use: see 010.)
+# The primary also runs with wal_consistency_checking = 'generic', so the
+# standby itself compares each replayed hnsw page with the primary's image
+# and stops with FATAL on a mismatch.
+# Finally the standby is promoted and takes more inserts: queries work
+# there, and verify_index passes on both nodes.
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use IPC::Run;
+use Time::HiRes qw(usleep);
+
+my $DIMS = 32;
+my $NQ = 20;
+
+my $primary = PostgreSQL::Test::Cluster->new('primary');
+$primary->init(allows_streaming => 1);
+$primary->append_conf('postgresql.conf', qq{
+wal_consistency_checking = 'generic'
+max_wal_size = '1GB'
+});
+$primary->start;
+
+$primary->backup('backup');
+my $standby = PostgreSQL::Test::Cluster->new('standby');
+$standby->init_from_backup($primary, 'backup', has_streaming => 1);
+$standby->start;
+
+# Everything below is created after the backup: the standby gets it all by
+# replaying WAL, the index build included.
+$primary->safe_psql(
+	'postgres', qq{
+	CREATE EXTENSION vecrec;
+	CREATE EXTENSION pageinspect;
+	CREATE TABLE t (id int PRIMARY KEY, v vector($DIMS));
+	CREATE TABLE q (qid int PRIMARY KEY, v vector($DIMS));
+});
+
+# Deterministic rows first..first+n-1 of a table
+sub fill
+{
+	my ($t, $first, $n, $seed) = @_;
+	$primary->safe_psql(
+		'postgres', qq{
+		SELECT setseed($seed);
+		INSERT INTO $t
+		SELECT i, array_agg(((random() - 0.5) * exp(-d / 10.0))::real ORDER BY d)::vector
+		FROM generate_series($first, $first + $n - 1) i, generate_series(1, $DIMS) d
+		GROUP BY i;
+	});
+}
+
+# The ids the index returns for every query vector, as text: a plain kNN
+# query, and an iterative scan behind a filter that rejects 9 rows in 10
+my $KNN = qq{
+	SET enable_seqscan = off;
+	SET enable_bitmapscan = off;
+	SELECT q.qid || ' ' ||
+		(SELECT array_agg(id)::text FROM (SELECT id FROM t ORDER BY t.v <-> q.v LIMIT 10) s) || ' ' ||
+		(SELECT coalesce(array_agg(id)::text, '{}') FROM
+			(SELECT id FROM t WHERE id % 10 = 3 ORDER BY t.v <-> q.v LIMIT 5) s)
+	FROM q ORDER BY q.qid;
+};
+
+sub knn
+{
+	my ($node) = @_;
+	return $node->safe_psql('postgres', "SET hnsw.iterative_scan = strict_order; $KNN");
+}
+
+# recall@10 of the plain kNN query on a node, against a sequential scan
+sub recall
+{
+	my ($node) = @_;
+	return $node->safe_psql(
+		'postgres', qq{
+		SET enable_seqscan = off;
+		SET enable_bitmapscan = off;
+		CREATE TEMP TABLE approx AS
+			SELECT q.qid, x.id FROM q CROSS JOIN LATERAL
+				(SELECT id FROM t ORDER BY t.v <-> q.v LIMIT 10) x;
+		SET enable_seqscan = on;
+		SET enable_indexscan = off;
+		SELECT count(*) / ($NQ * 10.0) FROM approx JOIN
+			(SELECT q.qid, x.id FROM q CROSS JOIN LATERAL
+				(SELECT id FROM t ORDER BY t.v <-> q.v, t.id LIMIT 10) x) e USING (qid, id);
+	});
+}
+
+# md5 of every page of the index, one line per page
+my $PAGES = q{
+	SELECT string_agg(i || ' ' || md5(get_raw_page('t_idx', i)), E'\n' ORDER BY i)
+	FROM generate_series(0, pg_relation_size('t_idx') / current_setting('block_size')::int - 1) i;
+};
+
+# Live rows of t that a full iterative index scan does not return (it
+# walks everything reachable from the entry point on level 0)
+sub live_rows_unreachable
+{
+	my ($node) = @_;
+	return $node->safe_psql(
+		'postgres', q{
+		SET enable_seqscan = off;
+		SET enable_bitmapscan = off;
+		SET hnsw.iterative_scan = relaxed_order;
+		SET hnsw.max_scan_tuples = 1000000;
+		SET hnsw.scan_mem_multiplier = 100;
+		SET work_mem = '64MB';
+		SET hnsw.ef_search = 1000;
+		SELECT (SELECT count(*) FROM t) - count(DISTINCT id) FROM
+			(SELECT id FROM t ORDER BY v <-> (SELECT v FROM q WHERE qid = 1) LIMIT 1000000) x;
+	});
+}
+
+# verify_index on a node: every row ok; returns the rows as text.  Every
+# live row must be returned by a full iterative scan.  No concurrent
+# inserts ever run here, so every element must be reachable from the entry
+# point -- until VACUUM has marked elements deleted: inserts drop links to
+# deleted elements by design, so one may end up unreachable (harmless: it
+# is never returned), and then the reachability row is only reported.
+sub verify
+{
+	my ($node, $what) = @_;
+	my $out = $node->safe_psql('postgres',
+		q{SELECT "check" || '|' || ok || '|' || detail FROM vecrec.verify_index('t_idx')});
+	my ($n, $deleted) = (0, 0);
+	for my $line (split /\n/, $out)
+	{
+		my ($check, $ok, $detail) = split /\|/, $line, 3;
+		$n++;
+		is($ok, 'true', "$what: verify_index $check ok ($detail)");
+		($deleted) = $detail =~ /(\d+) deleted/ if $check eq 'pages';
+		next unless $check eq 'reachability';
+		is(live_rows_unreachable($node), '0', "$what: a full scan returns every live row");
+		if ($deleted)
+		{
+			note("$what: $detail ($deleted deleted elements)");
+		}
+		else
+		{
+			like($detail, qr/\(0 unreachable\)/, "$what: every element reachable from the entry point");
+		}
+	}
+	is($n, 5, "$what: verify_index reports 5 checks");
+	return $out;
+}
+
+# Private (anonymous) memory of a process in MB, from /proc; 0 if unknown
+sub anon_rss_mb
+{
+	my ($pid) = @_;
+	open(my $fh, '<', "/proc/$pid/status") or return 0;
+	while (<$fh>)
+	{
+		return int($1 / 1024) if /^RssAnon:\s+(\d+) kB/;
+	}
+	return 0;
+}
+
+# Run SQL on a node in a psql of its own while watching its backend's
+# private memory; past $limit_mb the statement is cancelled (a leak then
+# fails the test instead of exhausting the machine).  Returns (finished
+# without error, psql's stderr, peak MB).
+sub run_watching_memory
+{
+	my ($node, $sql, $limit_mb) = @_;
+	my ($in, $out, $err) = ('', '', '');
+	my $h = IPC::Run::start(
+		[ 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('postgres'), '-f', '-' ],
+		'<', \$in, '>', \$out, '2>', \$err,
+		IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
+	$in .= "SELECT pg_backend_pid();\n";
+	$h->pump until $out =~ /^(\d+)\n/;
+	my $pid = $1;
+	$in .= "$sql\n\\echo __done__\n\\q\n";
+	my ($peak, $cancelled) = (0, 0);
+	while ($h->pumpable)
+	{
+		$h->pump_nb;
+		my $mb = anon_rss_mb($pid);
+		$peak = $mb if $mb > $peak;
+		if ($mb > $limit_mb && !$cancelled)
+		{
+			$node->safe_psql('postgres', "SELECT pg_cancel_backend($pid)");
+			$cancelled = 1;
+		}
+		usleep(50_000);
+	}
+	$h->finish;
+	return ($out =~ /__done__/ ? 1 : 0, $err, $peak);
+}
+
+my $round = 0;
+
+# The standby must match the primary exactly
+sub compare
+{
+	my ($what, $expect_rows) = @_;
+	$round++;
+	$primary->wait_for_catchup($standby);
+
+	is($standby->safe_psql('postgres', 'SELECT count(*) FROM t'),
+		$expect_rows, "$what: standby has $expect_rows rows");
+
+	my $plan = $standby->safe_psql('postgres',
+		"SET enable_seqscan = off; EXPLAIN (COSTS OFF) SELECT id FROM t ORDER BY v <-> (SELECT v FROM q WHERE qid = 1) LIMIT 10");
+	like($plan, qr/Index Scan using t_idx on t/, "$what: standby query uses the hnsw index");
+
+	my $p = knn($primary);
+	my $s = knn($standby);
+	my @lines = split /\n/, $p;
+	is(scalar(@lines), $NQ, "$what: $NQ query results on the primary");
+	ok(!grep({ !/^\d+ \{\d+(,\d+){9}\} \{\d+(,\d+){4}\}$/ } @lines),
+		"$what: every query returns 10 rows, and 5 with the filter");
+	is($s, $p, "$what: standby returns the same ids as the primary");
+
+	my $r = recall($primary);
+	cmp_ok($r, '>=', 0.95, "$what: recall\@10 on the primary ($r)");
+
+	my $pp = $primary->safe_psql('postgres', $PAGES);
+	my $sp = $standby->safe_psql('postgres', $PAGES);
+	my @pl = split /\n/, $pp;
+	my @sl = split /\n/, $sp;
+	is(scalar(@sl), scalar(@pl), "$what: index has the same number of pages on both (" . scalar(@pl) . ")");
+	my @diff = grep { ($pl[$_] // '') ne ($sl[$_] // '') } 0 .. $#pl;
+	is(scalar(@diff), 0, "$what: every index page is identical on the standby")
+	  or diag("pages that differ: " . join(', ', map { (split / /, $pl[$_])[0] } @diff[0 .. ($#diff < 9 ? $#diff : 9)]));
+
+	my $vp = verify($primary, "$what, primary");
+	my $vs = verify($standby, "$what, standby");
+	is($vs, $vp, "$what: verify_index says the same on both");
+}
+
+# Round 1: the build
+fill('t', 1, 3000, 0.21);
+fill('q', 1, $NQ, 0.71);
+$primary->safe_psql('postgres', 'CREATE INDEX t_idx ON t USING hnsw (v vector_l2_ops)');
+compare('after CREATE INDEX', 3000);
+
+# Round 2: inserts
+fill('t', 3001, 1000, 0.22);
+compare('after inserts', 4000);
+
+# Round 3: deletes (before and after VACUUM)
+$primary->safe_psql('postgres', 'DELETE FROM t WHERE id % 3 = 0');
+compare('after DELETE', 2667);
+$primary->safe_psql('postgres', 'VACUUM t');
+compare('after VACUUM', 2667);
+like($primary->safe_psql('postgres', q{SELECT detail FROM vecrec.verify_index('t_idx') WHERE "check" = 'pages'}),
+	qr/ 4000 elements, 1333 deleted/, 'VACUUM marked the 1333 deleted rows');
+
+# Round 4: more inserts, into a graph with deleted elements
+fill('t', 4001, 1000, 0.23);
+compare('after more inserts', 3667);
+
+# Round 5: REINDEX, in memory
+$primary->safe_psql('postgres', 'REINDEX INDEX t_idx');
+compare('after REINDEX', 3667);
+
+# Round 6: REINDEX with too little memory: part in memory, part on disk
+# (its memory must stay bounded meanwhile)
+my ($done, $err, $peak) = run_watching_memory($primary,
+	"SET maintenance_work_mem = '1MB'; REINDEX INDEX t_idx;", 256);
+note("low-memory REINDEX: peak private memory of the backend ${peak}MB");
+cmp_ok($peak, '<', 256, 'low-memory REINDEX: backend memory stays under 256MB');
+ok($done, 'low-memory REINDEX succeeds') or diag($err);
+like($err, qr/hnsw graph no longer fits into maintenance_work_mem/, 'low-memory REINDEX switched to on-disk inserts');
+compare('after low-memory REINDEX', 3667);
+
+# The standby must not have complained while replaying (wal_consistency_checking)
+ok(!$standby->log_contains('inconsistent page found'), 'standby found no inconsistent page during replay');
+
+# Promotion: the standby becomes a primary of its own and takes inserts
+$standby->promote;
+$standby->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()')
+  or die 'standby did not leave recovery';
+$standby->safe_psql(
+	'postgres', qq{
+	SELECT setseed(0.24);
+	INSERT INTO t
+	SELECT i, array_agg(((random() - 0.5) * exp(-d / 10.0))::real ORDER BY d)::vector
+	FROM generate_series(5001, 5500) i, generate_series(1, $DIMS) d
+	GROUP BY i;
+});
+is($standby->safe_psql('postgres', 'SELECT count(*) FROM t'), 4167, 'promoted standby took 500 more rows');
+my @lines = split /\n/, knn($standby);
+is(scalar(@lines), $NQ, "promoted: $NQ query results");
+ok(!grep({ !/^\d+ \{\d+(,\d+){9}\} \{\d+(,\d+){4}\}$/ } @lines),
+	'promoted: every query returns 10 rows, and 5 with the filter');
+my $r = recall($standby);
+cmp_ok($r, '>=', 0.95, "promoted: recall\@10 ($r)");
+# The new rows are in the index: each is the nearest to its own vector
+is( $standby->safe_psql(
+		'postgres', q{
+		SET enable_seqscan = off; SET hnsw.ef_search = 100;
+		SELECT count(*) FROM t a WHERE a.id > 5000 AND a.id IS DISTINCT FROM
+			(SELECT b.id FROM t b ORDER BY b.v <-> a.v LIMIT 1)}),
+	'0',
+	'promoted: every new row is found by a search for its own vector');
+like($standby->safe_psql('postgres', q{SELECT detail FROM vecrec.verify_index('t_idx') WHERE "check" = 'pages'}),
+	qr/ 4167 elements/, 'promoted: index holds the 4167 rows');
+
+verify($standby, 'promoted standby, final');
+verify($primary, 'old primary, final');
+
+$standby->stop;
+$primary->stop;
+
+done_testing();
