@@ -62,11 +62,13 @@ src/kernels_avx512.bc: BITCODE_CFLAGS += -mavx512f
 src/kernels_avx2.o src/kernels_avx512.o src/kernels_neon.o src/kernels_scalar.o: src/kernels_body.h src/kernels.h
 
 # Kernel test: the kernel sources built outside the server, plus the
-# AVX-512 body built without -mavx512f so that SIMDe emulates it.
+# AVX-512 body built without -mavx512f and, on x86-64, the NEON body, both
+# emulated by SIMDe, so their logic is checked on any CPU.
 KT_CFLAGS = -O2 -g -Wall -Wextra -Werror -Wno-psabi -I$(srcdir)/src
 KT_SRCS = src/kernels.c src/kernels_scalar.c
 ifeq ($(ARCH),x86_64)
-KT_ISA = test/kernels/kernels_avx2.o test/kernels/kernels_avx512.o test/kernels/kernels_avx512_emu.o
+KT_ISA = test/kernels/kernels_avx2.o test/kernels/kernels_avx512.o test/kernels/kernels_avx512_emu.o \
+	test/kernels/kernels_neon_emu.o
 endif
 ifeq ($(ARCH),aarch64)
 KT_ISA = test/kernels/kernels_neon.o
@@ -77,6 +79,8 @@ test/kernels/kernels_avx512.o: src/kernels_avx512.c src/kernels_body.h src/kerne
 	$(CC) $(KT_CFLAGS) -mavx512f -c -o $@ $<
 test/kernels/kernels_avx512_emu.o: src/kernels_avx512.c src/kernels_body.h src/kernels.h
 	$(CC) $(KT_CFLAGS) -DVK_TABLE=VecKernelsAvx512Emu -c -o $@ $<
+test/kernels/kernels_neon_emu.o: src/kernels_neon.c src/kernels_body.h src/kernels.h
+	$(CC) $(KT_CFLAGS) -DVK_TABLE=VecKernelsNeonEmu -c -o $@ $<
 test/kernels/kernels_neon.o: src/kernels_neon.c src/kernels_body.h src/kernels.h
 	$(CC) $(KT_CFLAGS) -c -o $@ $<
 test/kernels/test_kernels: test/kernels/test_kernels.c $(KT_SRCS) $(KT_ISA)

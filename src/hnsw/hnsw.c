@@ -122,11 +122,16 @@ HnswGetEfConstruction(Relation index)
  *
  * Without ORDER BY the index is useless.  With one, the first ef_search
  * results cost a search of about ef_search * 2m element visits, whatever
- * the table size.  Every further row (an iterative scan feeding a filter)
- * costs roughly another 2m visits.  Charging the total for all rows lets
- * the planner's LIMIT arithmetic (fetch fraction = limit / expected rows)
- * see that a selective filter makes the index walk long, so that a plain
- * scan of the matching rows plus a sort wins when it should.
+ * the table size; every further row (an iterative scan feeding a filter)
+ * costs about 2.5m more visits.  Charging the total for all rows lets the
+ * planner's LIMIT arithmetic (fetch fraction = limit / expected rows) see
+ * that a selective filter makes the index walk long, so that a plain scan
+ * of the matching rows plus a sort wins when it should.
+ *
+ * Calibration (GloVe-100, 2 cores): a visit (page pin and lock, distance)
+ * costs about half as much as a row of a sequential scan with its sort,
+ * so it is charged 16 * cpu_operator_cost; an iterative scan measured
+ * about 40 visits per extra row returned with m = 16.
  */
 static void
 hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
@@ -137,7 +142,8 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	GenericCosts costs;
 	int			m;
 	double		visitsFirst;
-	double		perVisit;
+	double		perVisit = 16 * cpu_operator_cost;
+	double		ntuples = path->indexinfo->tuples;
 	Relation	index;
 
 	if (path->indexorderbys == NIL)
@@ -157,13 +163,10 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	m = HnswGetM(index);
 	index_close(index, NoLock);
 
-	/* one visit: a page access plus a distance computation */
-	perVisit = random_page_cost * 0.1 + cpu_operator_cost * 10 + cpu_index_tuple_cost;
-	visitsFirst = Min(path->indexinfo->tuples, (double) hnsw_ef_search * 2 * m);
-
+	visitsFirst = Min(ntuples, (double) hnsw_ef_search * 2 * m);
 	*indexStartupCost = visitsFirst * perVisit;
 	*indexTotalCost = *indexStartupCost +
-		Max(path->indexinfo->tuples - hnsw_ef_search, 0) * 2 * m * perVisit * 0.5 +
+		Max(ntuples - hnsw_ef_search, 0) * 2.5 * m * perVisit +
 		costs.indexTotalCost - costs.indexStartupCost;
 	*indexSelectivity = costs.indexSelectivity;
 	*indexCorrelation = 0;

@@ -13,7 +13,7 @@
  * float accumulation over 16,000 elements in any order.  Tables the CPU
  * cannot run are reported as skipped.  The AVX-512 body is also built
  * without -mavx512f, where SIMDe emulates it, so its logic is checked on
- * any x86-64 CPU.  Output is TAP.
+ * any x86-64 CPU; so is the NEON body, emulated on x86-64.  Output is TAP.
  *
  * Copyright (c) 2026, vecrec developers
  *
@@ -30,6 +30,7 @@
 
 #ifdef VEC_HAVE_X86
 extern const VecKernels VecKernelsAvx512Emu;
+extern const VecKernels VecKernelsNeonEmu;
 #endif
 
 #define TOL 1e-5
@@ -178,6 +179,7 @@ main(void)
 	}
 #ifdef VEC_HAVE_X86
 	check_table(&VecKernelsAvx512Emu, "avx512(emulated)", abuf, bbuf);
+	check_table(&VecKernelsNeonEmu, "neon(emulated)", abuf, bbuf);
 #endif
 
 	/* the best table is one of the supported ones */
