@@ -470,9 +470,11 @@ layer_pairdist(void *ctx, int i, int j)
 }
 
 /*
- * Add a link from element s to element add at a level; a full list drops
- * the candidate the heuristic would drop (HnswPickDropped).  Holds s's
- * lock throughout: its list must not change under us.
+ * Add a link from element s to element add at a level.  Lists are kept
+ * sorted by distance, nearest first, so the newcomer is inserted in place;
+ * a full list then drops the candidate the heuristic would drop
+ * (HnswPickDropped).  Holds s's lock throughout: its list must not change
+ * under us.
  */
 static void
 graph_connect(HnswGraph *g, int s, int add, float d, int level)
@@ -483,6 +485,7 @@ graph_connect(HnswGraph *g, int s, int add, float d, int level)
 	int			count;
 	int			max = HnswLevelSlots(g->m, level);
 	HnswCandidate *layer = g->layer;
+	int			pos;
 	int			drop;
 	int			n = 0;
 
@@ -491,27 +494,36 @@ graph_connect(HnswGraph *g, int s, int add, float d, int level)
 	slots = HnswGraphSlots(g, s, level);
 	dists = slot_dists(g, s, level);
 	count = *countp;
+	for (pos = count; pos > 0 && dists[pos - 1] > d; pos--)
+		;
 	if (count < max)
 	{
-		slots[count] = add;
-		dists[count] = d;
+		memmove(slots + pos + 1, slots + pos, sizeof(int32) * (count - pos));
+		memmove(dists + pos + 1, dists + pos, sizeof(float) * (count - pos));
+		slots[pos] = add;
+		dists[pos] = d;
 		*countp = count + 1;
 		unlock_elem(g, s);
 		return;
 	}
 
-	/* full: the old neighbours and the new one, nearest first */
-	for (int i = 0; i < count; i++)
+	/* full: the old neighbours with the new one in its place */
+	for (int i = 0, j = 0; i <= count; i++)
 	{
-		layer[i].dist = dists[i];
-		idx_to_tid(slots[i], &layer[i].tid);
-		prefetch_vec(g, slots[i]);
-	}
-	layer[count].dist = d;
-	idx_to_tid(add, &layer[count].tid);
-	qsort(layer, count + 1, sizeof(HnswCandidate), candidate_cmp);
-	for (int i = 0; i <= count; i++)
+		if (i == pos)
+		{
+			layer[i].dist = d;
+			idx_to_tid(add, &layer[i].tid);
+		}
+		else
+		{
+			layer[i].dist = dists[j];
+			idx_to_tid(slots[j], &layer[i].tid);
+			prefetch_vec(g, slots[j]);
+			j++;
+		}
 		g->selDist[i] = layer[i].dist;
+	}
 	drop = HnswPickDropped(count + 1, g->selDist, layer_pairdist, g);
 	for (int i = 0; i <= count; i++)
 	{
@@ -585,6 +597,16 @@ graph_insert(HnswGraph *g, int idx)
 		nsel = HnswSelectNeighbors(n, g->selDist, max, layer_pairdist, g, g->sel);
 		for (int i = 0; i < nsel; i++)
 			g->links[i] = g->layer[g->sel[i]];
+		/* lists stay sorted by distance (graph_connect relies on it) */
+		for (int i = 1; i < nsel; i++)
+		{
+			HnswCandidate c = g->links[i];
+			int			j = i;
+
+			for (; j > 0 && g->links[j - 1].dist > c.dist; j--)
+				g->links[j] = g->links[j - 1];
+			g->links[j] = c;
+		}
 
 		lock_elem(g, idx);
 		slots = HnswGraphSlots(g, idx, level);
