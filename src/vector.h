@@ -36,7 +36,15 @@ typedef struct Vector
 } Vector;
 
 #define VECTOR_SIZE(_dim)		(offsetof(Vector, x) + sizeof(float) * (_dim))
-#define DatumGetVector(x)		((Vector *) PG_DETOAST_DATUM(x))
+
+/*
+ * Detoast only when needed: a plain in-line value (every row of a typical
+ * table) is used where it lies, without a call to pg_detoast_datum()
+ */
+#define DatumGetVector(x) \
+	((Vector *) (VARATT_IS_EXTENDED(DatumGetPointer(x)) ? \
+				 pg_detoast_datum((struct varlena *) DatumGetPointer(x)) : \
+				 (struct varlena *) DatumGetPointer(x)))
 #define PG_GETARG_VECTOR_P(x)	DatumGetVector(PG_GETARG_DATUM(x))
 #define PG_RETURN_VECTOR_P(x)	PG_RETURN_POINTER(x)
 
