@@ -100,28 +100,6 @@ VectorNorm(int dim, const float *a)
 	return sqrt(s);
 }
 
-/*
- * Cosine similarity clamped to [-1, 1]; NaN if either vector is zero
- */
-double
-VectorCosineSimilarity(int dim, const float *a, const float *b)
-{
-	float		ab,
-				aa,
-				bb;
-	double		sim;
-
-	VecActiveKernels->cosparts(dim, a, b, &ab, &aa, &bb);
-	if (aa == 0 || bb == 0)
-		return get_float8_nan();
-	sim = (double) ab / sqrt((double) aa * (double) bb);
-	if (sim > 1)
-		sim = 1;
-	else if (sim < -1)
-		sim = -1;
-	return sim;
-}
-
 /* Fetch two vectors of equal dimensions */
 #define GET_TWO_VECTORS(a, b) \
 	Vector	   *a = PG_GETARG_VECTOR_P(0); \

@@ -18,7 +18,6 @@
 
 /* distance.c */
 extern void DistanceInit(void);
-extern double VectorCosineSimilarity(int dim, const float *a, const float *b);
 extern double VectorNorm(int dim, const float *a);
 
 /* SQL-callable distances that index support code recognises by address */

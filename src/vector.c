@@ -460,6 +460,51 @@ vector_to_float4(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(construct_array(d, vec->dim, FLOAT4OID, sizeof(float4), true, TYPALIGN_INT));
 }
 
+typedef enum ElementOp
+{
+	ELEMENT_ADD,
+	ELEMENT_SUB,
+	ELEMENT_MUL
+} ElementOp;
+
+/*
+ * Element-wise arithmetic on two vectors of equal dimensions, with the
+ * range checks of real: overflow, and for products underflow to zero
+ */
+static Vector *
+elementwise(FunctionCallInfo fcinfo, ElementOp op)
+{
+	Vector	   *a = PG_GETARG_VECTOR_P(0);
+	Vector	   *b = PG_GETARG_VECTOR_P(1);
+	Vector	   *r;
+
+	CheckVectorDims(a, b);
+	r = InitVector(a->dim);
+	switch (op)
+	{
+		case ELEMENT_ADD:
+			for (int i = 0; i < a->dim; i++)
+				r->x[i] = a->x[i] + b->x[i];
+			break;
+		case ELEMENT_SUB:
+			for (int i = 0; i < a->dim; i++)
+				r->x[i] = a->x[i] - b->x[i];
+			break;
+		case ELEMENT_MUL:
+			for (int i = 0; i < a->dim; i++)
+				r->x[i] = a->x[i] * b->x[i];
+			break;
+	}
+	check_result(r);
+	if (op == ELEMENT_MUL)
+		for (int i = 0; i < a->dim; i++)
+			if (r->x[i] == 0 && a->x[i] != 0 && b->x[i] != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+						 errmsg("value out of range: underflow")));
+	return r;
+}
+
 PG_FUNCTION_INFO_V1(vector_add);
 
 /*
@@ -468,16 +513,7 @@ PG_FUNCTION_INFO_V1(vector_add);
 Datum
 vector_add(PG_FUNCTION_ARGS)
 {
-	Vector	   *a = PG_GETARG_VECTOR_P(0);
-	Vector	   *b = PG_GETARG_VECTOR_P(1);
-	Vector	   *r;
-
-	CheckVectorDims(a, b);
-	r = InitVector(a->dim);
-	for (int i = 0; i < a->dim; i++)
-		r->x[i] = a->x[i] + b->x[i];
-	check_result(r);
-	PG_RETURN_VECTOR_P(r);
+	PG_RETURN_VECTOR_P(elementwise(fcinfo, ELEMENT_ADD));
 }
 
 PG_FUNCTION_INFO_V1(vector_sub);
@@ -488,16 +524,7 @@ PG_FUNCTION_INFO_V1(vector_sub);
 Datum
 vector_sub(PG_FUNCTION_ARGS)
 {
-	Vector	   *a = PG_GETARG_VECTOR_P(0);
-	Vector	   *b = PG_GETARG_VECTOR_P(1);
-	Vector	   *r;
-
-	CheckVectorDims(a, b);
-	r = InitVector(a->dim);
-	for (int i = 0; i < a->dim; i++)
-		r->x[i] = a->x[i] - b->x[i];
-	check_result(r);
-	PG_RETURN_VECTOR_P(r);
+	PG_RETURN_VECTOR_P(elementwise(fcinfo, ELEMENT_SUB));
 }
 
 PG_FUNCTION_INFO_V1(vector_mul);
@@ -508,21 +535,7 @@ PG_FUNCTION_INFO_V1(vector_mul);
 Datum
 vector_mul(PG_FUNCTION_ARGS)
 {
-	Vector	   *a = PG_GETARG_VECTOR_P(0);
-	Vector	   *b = PG_GETARG_VECTOR_P(1);
-	Vector	   *r;
-
-	CheckVectorDims(a, b);
-	r = InitVector(a->dim);
-	for (int i = 0; i < a->dim; i++)
-		r->x[i] = a->x[i] * b->x[i];
-	check_result(r);
-	for (int i = 0; i < a->dim; i++)
-		if (r->x[i] == 0 && a->x[i] != 0 && b->x[i] != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("value out of range: underflow")));
-	PG_RETURN_VECTOR_P(r);
+	PG_RETURN_VECTOR_P(elementwise(fcinfo, ELEMENT_MUL));
 }
 
 PG_FUNCTION_INFO_V1(vector_concat);

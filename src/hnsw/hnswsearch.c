@@ -370,26 +370,6 @@ lock_element(HnswSearch *s, ItemPointer tid)
 }
 
 /*
- * Distance from the query to the element at tid; false if it is gone
- */
-bool
-HnswReadDistance(HnswSearch *s, ItemPointer tid, float *dist, bool *deleted)
-{
-	HnswElementTuple etup = lock_element(s, tid);
-
-	if (etup == NULL)
-	{
-		LockBuffer(s->buf, BUFFER_LOCK_UNLOCK);
-		return false;
-	}
-	*dist = (float) HnswDist(s->dist, s->dims, s->q, etup->x);
-	*deleted = etup->deleted != 0;
-	LockBuffer(s->buf, BUFFER_LOCK_UNLOCK);
-	s->ndistances++;
-	return true;
-}
-
-/*
  * Distance from the query to the element at tid, and its heap row; false
  * if it is gone
  */
@@ -476,6 +456,17 @@ HnswReadDistances(HnswSearch *s, const ItemPointerData *tids, int n, float *dist
 		LockBuffer(bufs[i], BUFFER_LOCK_UNLOCK);
 		ReleaseBuffer(bufs[i]);
 	}
+}
+
+/*
+ * Distance from the query to the element at tid; false if it is gone
+ */
+bool
+HnswReadDistance(HnswSearch *s, ItemPointer tid, float *dist, bool *deleted)
+{
+	ItemPointerData heaptid;
+
+	return HnswReadDistanceHeap(s, tid, dist, deleted, &heaptid);
 }
 
 /*
