@@ -36,8 +36,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use IPC::Run;
-use Time::HiRes qw(usleep);
+use FindBin;
+use lib "$FindBin::Bin/../perl";
+use VecrecTest;
 
 my $N = 10000;        # rows per table
 my $NEXTRA = 2000;    # rows inserted after the build
@@ -150,50 +151,6 @@ sub verify
 	  if defined $elements;
 }
 
-# Private (anonymous) memory of a process in MB, from /proc; 0 if unknown
-sub anon_rss_mb
-{
-	my ($pid) = @_;
-	open(my $fh, '<', "/proc/$pid/status") or return 0;
-	while (<$fh>)
-	{
-		return int($1 / 1024) if /^RssAnon:\s+(\d+) kB/;
-	}
-	return 0;
-}
-
-# Run SQL in a psql of its own while watching its backend's private memory;
-# past $limit_mb the statement is cancelled.  Returns (finished without
-# error, psql's stderr, peak MB).
-sub run_watching_memory
-{
-	my ($sql, $limit_mb) = @_;
-	my ($in, $out, $err) = ('', '', '');
-	my $h = IPC::Run::start(
-		[ 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('postgres'), '-f', '-' ],
-		'<', \$in, '>', \$out, '2>', \$err,
-		IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
-	$in .= "SELECT pg_backend_pid();\n";
-	$h->pump until $out =~ /^(\d+)\n/;
-	my $pid = $1;
-	$in .= "$sql\n\\echo __done__\n\\q\n";
-	my ($peak, $cancelled) = (0, 0);
-	while ($h->pumpable)
-	{
-		$h->pump_nb;
-		my $mb = anon_rss_mb($pid);
-		$peak = $mb if $mb > $peak;
-		if ($mb > $limit_mb && !$cancelled)
-		{
-			$node->safe_psql('postgres', "SELECT pg_cancel_backend($pid)");
-			$cancelled = 1;
-		}
-		usleep(50_000);
-	}
-	$h->finish;
-	return ($out =~ /__done__/ ? 1 : 0, $err, $peak);
-}
-
 my @opclasses = (
 	# table suffix, opclass, operator, length factor of row i
 	[ 'l2', 'vector_l2_ops', '<->', '1' ],
@@ -291,7 +248,7 @@ for my $oc (@opclasses)
 	fill("${t}_q", 1, $NQ, 0.61, '1');
 	compute_truth($t, '<->');
 
-	my ($done, $stderr, $peak) = run_watching_memory(
+	my ($done, $stderr, $peak) = run_watching_memory($node,
 		"SET maintenance_work_mem = '1MB'; CREATE INDEX ${t}_idx ON $t USING hnsw (v vector_l2_ops);",
 		$MEM_LIMIT_MB);
 	note("low-memory build: peak private memory of the backend ${peak}MB");

@@ -25,8 +25,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use IPC::Run;
-use Time::HiRes qw(usleep);
+use FindBin;
+use lib "$FindBin::Bin/../perl";
+use VecrecTest;
 
 my $DIMS = 32;
 my $NQ = 20;
@@ -161,51 +162,6 @@ sub verify
 	}
 	is($n, 5, "$what: verify_index reports 5 checks");
 	return $out;
-}
-
-# Private (anonymous) memory of a process in MB, from /proc; 0 if unknown
-sub anon_rss_mb
-{
-	my ($pid) = @_;
-	open(my $fh, '<', "/proc/$pid/status") or return 0;
-	while (<$fh>)
-	{
-		return int($1 / 1024) if /^RssAnon:\s+(\d+) kB/;
-	}
-	return 0;
-}
-
-# Run SQL on a node in a psql of its own while watching its backend's
-# private memory; past $limit_mb the statement is cancelled (a leak then
-# fails the test instead of exhausting the machine).  Returns (finished
-# without error, psql's stderr, peak MB).
-sub run_watching_memory
-{
-	my ($node, $sql, $limit_mb) = @_;
-	my ($in, $out, $err) = ('', '', '');
-	my $h = IPC::Run::start(
-		[ 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('postgres'), '-f', '-' ],
-		'<', \$in, '>', \$out, '2>', \$err,
-		IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
-	$in .= "SELECT pg_backend_pid();\n";
-	$h->pump until $out =~ /^(\d+)\n/;
-	my $pid = $1;
-	$in .= "$sql\n\\echo __done__\n\\q\n";
-	my ($peak, $cancelled) = (0, 0);
-	while ($h->pumpable)
-	{
-		$h->pump_nb;
-		my $mb = anon_rss_mb($pid);
-		$peak = $mb if $mb > $peak;
-		if ($mb > $limit_mb && !$cancelled)
-		{
-			$node->safe_psql('postgres', "SELECT pg_cancel_backend($pid)");
-			$cancelled = 1;
-		}
-		usleep(50_000);
-	}
-	$h->finish;
-	return ($out =~ /__done__/ ? 1 : 0, $err, $peak);
 }
 
 my $round = 0;

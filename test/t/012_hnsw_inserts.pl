@@ -28,6 +28,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/../perl";
+use VecrecTest;
 
 my $CLIENTS = 8;
 my $TX = 300;
@@ -39,16 +42,9 @@ $node->init;
 $node->append_conf('postgresql.conf', "max_connections = 30\n");
 $node->start;
 
+$node->safe_psql('postgres', 'CREATE EXTENSION vecrec; ' . $VEC_FUNCTION_SQL);
 $node->safe_psql(
 	'postgres', q{
-	CREATE EXTENSION vecrec;
-	-- A deterministic pseudo-random 32-dimensional vector for each integer:
-	-- coordinate d is fract(sin(...) * 43758.5453) - 0.5 (the usual shader
-	-- hash), scaled by exp(-d / 10) for an effective dimension of 10-15
-	CREATE FUNCTION vec(n bigint) RETURNS vector IMMUTABLE PARALLEL SAFE LANGUAGE sql AS $$
-		SELECT array_agg(((x - floor(x) - 0.5) * exp(-d / 10.0))::real ORDER BY d)::vector
-		FROM (SELECT d, sin(n * 12.9898 + d * 78.233) * 43758.5453 AS x FROM generate_series(1, 32) d) s
-	$$;
 	CREATE SEQUENCE t_id_seq;
 	CREATE TABLE t (id bigint PRIMARY KEY DEFAULT nextval('t_id_seq'), v vector(32));
 	CREATE TABLE misses (id bigint, found bigint);

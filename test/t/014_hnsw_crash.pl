@@ -31,6 +31,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/../perl";
+use VecrecTest;
 use Time::HiRes qw(usleep);
 
 my $node = PostgreSQL::Test::Cluster->new('crash');
@@ -39,32 +42,13 @@ $node->init;
 $node->append_conf('postgresql.conf', "wal_level = replica\n");
 $node->start;
 
+$node->safe_psql('postgres', 'CREATE EXTENSION vecrec; ' . $VEC_FUNCTION_SQL);
 $node->safe_psql(
 	'postgres', q{
-	CREATE EXTENSION vecrec;
-	-- A deterministic pseudo-random 32-dimensional vector for each integer:
-	-- coordinate d is fract(sin(...) * 43758.5453) - 0.5 (the usual shader
-	-- hash), scaled by exp(-d / 10) for an effective dimension of 10-15
-	CREATE FUNCTION vec(n bigint) RETURNS vector IMMUTABLE PARALLEL SAFE LANGUAGE sql AS $$
-		SELECT array_agg(((x - floor(x) - 0.5) * exp(-d / 10.0))::real ORDER BY d)::vector
-		FROM (SELECT d, sin(n * 12.9898 + d * 78.233) * 43758.5453 AS x FROM generate_series(1, 32) d) s
-	$$;
 	CREATE TABLE t (id int PRIMARY KEY, v vector(32));
 	INSERT INTO t SELECT i, vec(i) FROM generate_series(1, 1000) i;
 	CREATE INDEX t_idx ON t USING hnsw (v vector_l2_ops);
 });
-
-# Private (anonymous) memory of a process in MB, from /proc; 0 if unknown
-sub anon_rss_mb
-{
-	my ($pid) = @_;
-	open(my $fh, '<', "/proc/$pid/status") or return 0;
-	while (<$fh>)
-	{
-		return int($1 / 1024) if /^RssAnon:\s+(\d+) kB/;
-	}
-	return 0;
-}
 
 # Close a background session whose server went away
 sub finish_bg
