@@ -75,7 +75,7 @@ HnswSelectOnDisk(HnswSearch *s, HnswCandidate *cands, int n, int max)
 		dists[live] = cands[i].dist;
 		live++;
 	}
-	nsel = HnswSelectNeighbors(live, dists, max, pair_dist, &ctx, sel);
+	nsel = HnswSelectNeighbors(live, dists, max, true, pair_dist, &ctx, sel);
 	for (int i = 0; i < nsel; i++)
 		kept[i] = cands[sel[i]];
 	memcpy(cands, kept, sizeof(HnswCandidate) * nsel);
@@ -113,7 +113,7 @@ find_links(HnswSearch *s, HnswMetaPageData *meta, int level, int efc, InsertLink
 			memcpy(eps, w, sizeof(HnswCandidate) * n);
 			neps = n;
 		}
-		links->n[lc] = HnswSelectOnDisk(s, w, n, HnswLevelSlots(s->m, lc));
+		links->n[lc] = HnswSelectOnDisk(s, w, n, HnswNewLinks(s->m));
 		links->c[lc] = w;
 	}
 }

@@ -204,16 +204,15 @@ HnswGetMeta(Relation index, HnswMetaPageData *meta)
 /*
  * Choose up to max neighbours from candidates sorted nearest first: keep a
  * candidate if it is closer to the base element than to every one already
- * kept, so that links point in diverse directions; then fill the remaining
- * slots with the nearest candidates that were pruned.  Algorithm 4 of the
- * paper (Malkov and Yashunin) with keepPrunedConnections, without
- * extendCandidates: full lists give the search more ways forward, which
- * buys recall for the same ef_search.  pairdist(ctx, i, j) is the distance
- * between candidates i and j.  Writes the chosen candidate indexes to out
- * and returns how many.
+ * kept, so that links point in diverse directions.  Algorithm 4 of the paper
+ * (Malkov and Yashunin) without extendCandidates; with keepPruned
+ * (keepPrunedConnections) the slots left over are filled with the nearest
+ * candidates that were pruned.  pairdist(ctx, i, j) is the distance between
+ * candidates i and j.  Writes the chosen candidate indexes to out and
+ * returns how many.
  */
 int
-HnswSelectNeighbors(int ncands, const float *candDist, int max,
+HnswSelectNeighbors(int ncands, const float *candDist, int max, bool keepPruned,
 					HnswPairDistFunc pairdist, void *ctx, int *out)
 {
 	int			n = 0;
@@ -246,26 +245,7 @@ HnswSelectNeighbors(int ncands, const float *candDist, int max,
 		else
 			pruned[npruned++] = i;
 	}
-	for (int i = 0; i < npruned && n < max; i++)
+	for (int i = 0; keepPruned && i < npruned && n < max; i++)
 		out[n++] = pruned[i];
 	return n;
-}
-
-/*
- * Which candidate to drop when a full neighbour list (plus one newcomer)
- * must shrink by one.  With keepPrunedConnections the heuristic drops the
- * farthest pruned candidate, or the farthest one if none is pruned; this
- * finds it directly, testing candidates from the farthest down against
- * nearer ones ("pruned" here means some nearer candidate is closer to it
- * than the base element is), which costs a few distances instead of the
- * heuristic's quadratic pass.  Candidates must be sorted nearest first.
- */
-int
-HnswPickDropped(int ncands, const float *candDist, HnswPairDistFunc pairdist, void *ctx)
-{
-	for (int i = ncands - 1; i > 0; i--)
-		for (int j = 0; j < i; j++)
-			if (pairdist(ctx, i, j) < candDist[i])
-				return i;
-	return ncands - 1;
 }
