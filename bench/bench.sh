@@ -16,6 +16,10 @@
 #   --duration S            seconds per pgbench measurement (default 5, quick 2)
 #   --maintenance-work-mem X  for CREATE INDEX (default 8GB: both graphs fit in memory)
 #   --parallel-workers N    max_parallel_maintenance_workers of the main build (default 0)
+#   --low-memory            also time a serial build of each extension with
+#                           maintenance_work_mem = a quarter of what vecrec's graph needed
+#                           in the main build (which reports it at DEBUG1), reported apart
+#                           with its ratio to the main build, then dropped
 #   --parallel              also time a second build with 1 worker (0 if the main one had
 #                           workers), reported apart, then dropped
 #   --skip-pgvector         vecrec alone
@@ -89,6 +93,7 @@ DURATION=""
 MWM=8GB
 PW=0
 PARALLEL=0
+LOWMEM=0
 SKIP_PGV=0
 FILTERS=0
 FILTER_EFS="40 100"
@@ -112,6 +117,7 @@ while [[ $# -gt 0 ]]; do
         --maintenance-work-mem) MWM="${2:?--maintenance-work-mem needs a value}"; shift ;;
         --parallel-workers) PW="${2:?--parallel-workers needs a value}"; shift ;;
         --parallel) PARALLEL=1 ;;
+        --low-memory) LOWMEM=1 ;;
         --skip-pgvector) SKIP_PGV=1 ;;
         --filters) FILTERS=1 ;;
         --filter-ef) FILTER_EFS="${2:?--filter-ef needs a value}"; shift ;;
@@ -352,9 +358,10 @@ say "ground truth ready ($((SECONDS - t0)) s)"
 declare -A BUILD_S SIZE_MB PBUILD_S PSIZE_MB PWORKERS_SEEN
 INDEX_DDL="USING hnsw (embedding vector_cosine_ops) WITH (m = $M, ef_construction = $EFC)"
 
-# build_index DB NAME WORKERS -> "seconds size_mb max_parallel_workers_seen"
+# build_index DB NAME WORKERS [MWM] -> "seconds size_mb max_parallel_workers_seen"
+# (vecrec's DEBUG1 "graph of N elements in X kB" goes to $WORK/need_kb.DB.NAME)
 build_index() {
-    local db=$1 name=$2 workers=$3 t0 t1 poller="" seen=0
+    local db=$1 name=$2 workers=$3 mwm=${4:-$MWM} t0 t1 poller="" seen=0
     q "$db" "" -c "CHECKPOINT"
     if ((workers > 0)); then
         # count the parallel workers the build actually runs
@@ -367,11 +374,13 @@ build_index() {
         echo 0 >"$WORK/workers.$name"
     fi
     t0=$EPOCHREALTIME
-    PGOPTIONS="-c maintenance_work_mem=$MWM -c max_parallel_maintenance_workers=$workers -c client_min_messages=notice" \
-        "${PSQL[@]}" -d "$db" -c "CREATE INDEX $name ON items $INDEX_DDL" >/dev/null 2>"$WORK/build.err" || {
+    PGOPTIONS="-c maintenance_work_mem=$mwm -c max_parallel_maintenance_workers=$workers -c client_min_messages=debug1" \
+        "${PSQL[@]}" -d "$db" -c "CREATE INDEX $name ON items $INDEX_DDL" >/dev/null 2>"$WORK/build.dbg" || {
         [[ -n "$poller" ]] && kill "$poller" 2>/dev/null
         cat "$WORK/build.err" >&2; server_log_tail; die "CREATE INDEX failed in $db"; }
     t1=$EPOCHREALTIME
+    grep -v '^DEBUG:' "$WORK/build.dbg" >"$WORK/build.err" || true
+    sed -n 's/.*hnsw build: graph of [0-9]* elements in \([0-9]*\) kB.*/\1/p' "$WORK/build.dbg" >"$WORK/need_kb.$db.$name"
     if [[ -n "$poller" ]]; then kill "$poller" 2>/dev/null; wait "$poller" 2>/dev/null || true; seen=$(cat "$WORK/workers.$name"); fi
     if [[ -s "$WORK/build.err" ]]; then sed "s/^/$LIB_NAME: $db build: /" "$WORK/build.err" >&2; fi
     local mb
@@ -551,6 +560,27 @@ if [[ $PARALLEL -eq 1 ]]; then
 fi
 
 # ---------------------------------------------------------------------------
+# optional low-memory builds: a quarter of the memory vecrec's graph needed
+# ---------------------------------------------------------------------------
+declare -A LBUILD_S
+LOW_MWM=""
+if [[ ${LOWMEM:-0} -eq 1 ]]; then
+    need_kb=$(cat "$WORK/need_kb.bench_vecrec.items_hnsw" 2>/dev/null || true)
+    if [[ -z "$need_kb" ]] || ((PW > 0)); then
+        say "low-memory build skipped: the main build must be serial and report its graph memory"
+        LOWMEM=0
+    else
+        LOW_MWM="$(( need_kb / 4 > 1024 ? need_kb / 4 : 1024 ))kB"
+        for db in "${DBS[@]}"; do
+            read -r s mb seen <<<"$(build_index "$db" items_hnsw3 0 "$LOW_MWM")"
+            LBUILD_S[$db]=$s
+            say "$db: low-memory CREATE INDEX (maintenance_work_mem=$LOW_MWM, vecrec's graph needed ${need_kb} kB): $s s, $mb MB"
+            q "$db" "" -c "DROP INDEX items_hnsw3"
+        done
+    fi
+fi
+
+# ---------------------------------------------------------------------------
 # filtered workload
 # ---------------------------------------------------------------------------
 declare -A F_PLAN F_KIND F_ROWS F_RECALL F_QPS F_P50 F_P99 F_CPU
@@ -635,6 +665,13 @@ for db in "${DBS[@]}"; do
             "plan=parallel workers seen: ${PWORKERS_SEEN[$db,2]}"
     fi
 done
+
+if [[ ${LOWMEM:-0} -eq 1 ]]; then
+    for db in "${DBS[@]}"; do
+        csv kind=build "extension=${EXT[$db]}" "${COMMON[@]}" "build_s=${LBUILD_S[$db]}" reps=1 \
+            "plan=low memory: maintenance_work_mem=$LOW_MWM; $(awk -v a="${LBUILD_S[$db]}" -v b="${BUILD_S[$db]}" 'BEGIN { printf "%.2f", a / b }') x the main build"
+    done
+fi
 
 # value at a recall target, interpolated linearly along the ef sweep:
 # interp DB TARGET ARRAY CLIENTS -> "x", ">x" (reached at the lowest ef) or "n/a"
@@ -733,6 +770,11 @@ if ((${#DBS[@]} == 2)); then
     fi
 elif [[ $PARALLEL -eq 1 ]]; then
     echo "  build with max_parallel_maintenance_workers=$PW2: vecrec ${PBUILD_S[bench_vecrec]} s (parallel workers seen: ${PWORKERS_SEEN[bench_vecrec,2]})"
+fi
+if [[ ${LOWMEM:-0} -eq 1 ]]; then
+    for db in "${DBS[@]}"; do
+        echo "  low-memory build (maintenance_work_mem=$LOW_MWM) ${EXT[$db]}: ${LBUILD_S[$db]} s = $(ratio "${LBUILD_S[$db]}" "${BUILD_S[$db]}") x its build with $MWM"
+    done
 fi
 
 if [[ $FILTERS -eq 1 ]]; then

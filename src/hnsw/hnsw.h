@@ -24,6 +24,8 @@
 #include "nodes/execnodes.h"
 #include "nodes/pathnodes.h"
 #include "storage/bufmgr.h"
+#include "storage/fd.h"
+#include "storage/sharedfileset.h"
 #include "utils/relcache.h"
 
 #include "vector.h"
@@ -280,9 +282,19 @@ typedef struct HnswGraphShared
 	uint64		upperCapacity;
 	Size		elementsOffset; /* from the start of this struct */
 	Size		blocksOffset;
+	Size		vectorsOffset;
 	Size		locksOffset;
 	Size		upperOffset;
+	bool		spilled;		/* vectors in a file of fileset, not here */
+	SharedFileSet fileset;
 } HnswGraphShared;
+
+/* A mapping of a build's vector file */
+typedef struct HnswVecMap
+{
+	char	   *base;
+	Size		len;
+} HnswVecMap;
 
 typedef struct HnswGraph
 {
@@ -290,13 +302,21 @@ typedef struct HnswGraph
 	int			m;
 	int			efConstruction;
 	HnswDistance dist;
-	Size		blockSize;		/* level-0 block: count, slots, distances, vector */
-	Size		vecOffset;
+	Size		blockSize;		/* level-0 block: count, 2m slots */
+	Size		vecSize;
 	HnswGraphShared *shared;	/* NULL for a local (serial) graph */
 	HnswGraphElement *elements;
 	char	  **blockChunks;
 	int			nBlockChunks;
 	int			blockShift;
+	char	  **vecChunks;		/* vectors, while in memory */
+	int			nVecChunks;
+	int			vecShift;
+	Size		vecMemUsed;
+	char	   *vecMap;			/* vectors, once in a mapped file */
+	Size		vecMapLen;
+	HnswVecMap *vecMapping;
+	File		vecFile;
 	int32	   *upper;
 	uint64		upperCap;
 	uint64		upperUsed;		/* local graphs only */
@@ -320,6 +340,7 @@ typedef struct HnswGraph
 	int		   *sel;
 	int32	   *batch;
 	int32	   *nbrCopy;
+	int32	   *oldSlots;		/* links found on an element's own list */
 	HnswCandidate *eps;
 	HnswCandidate *links;
 } HnswGraph;
@@ -364,9 +385,10 @@ extern int	HnswSearchLayer(HnswSearch *s, HnswCandidate *eps, int neps, int ef, 
 							HnswCandidate *out);
 
 /* hnswgraph.c */
-extern Size HnswGraphShmemSize(int dims, int m, uint32 capacity);
-extern Size HnswGraphElementSize(int dims, int m);
-extern void HnswGraphInitShared(HnswGraphShared *sh, int dims, int m, uint32 capacity);
+extern Size HnswGraphShmemSize(int dims, int m, uint32 capacity, bool spilled);
+extern Size HnswGraphElementSize(int dims, int m, bool spilled);
+extern void HnswGraphInitShared(HnswGraphShared *sh, int dims, int m, uint32 capacity,
+								dsm_segment *seg, bool spilled);
 extern void HnswGraphInitLocal(HnswGraph *g, Relation index, int dims, int m, int efConstruction,
 							   uint64 seed, Size memLimit);
 extern void HnswGraphAttach(HnswGraph *g, HnswGraphShared *sh, Relation index, int dims, int m,
@@ -378,6 +400,8 @@ extern float *HnswGraphVector(HnswGraph *g, int idx);
 extern int32 *HnswGraphCount(HnswGraph *g, int idx, int level);
 extern int32 *HnswGraphSlots(HnswGraph *g, int idx, int level);
 extern int	HnswGraphRepairOrphans(HnswGraph *g);
+extern bool HnswGraphSpill(HnswGraph *g);
+extern void HnswGraphRelease(HnswGraph *g);
 
 /* hnswbuild.c */
 extern IndexBuildResult *hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo);

@@ -13,9 +13,11 @@
  * images.
  *
  * Memory is bounded by maintenance_work_mem.  A serial build whose graph
- * outgrows it writes the graph built so far and inserts the remaining
- * rows through the on-disk insert path (slower, never failing); a parallel
- * build is only chosen when the table fits.
+ * outgrows it moves the vectors to a mapped temporary file and goes on with
+ * only the neighbour lists in memory (HnswGraphSpill); if even those
+ * outgrow it, it writes the graph built so far and inserts the remaining
+ * rows through the on-disk insert path (slower, never failing).  A
+ * parallel build is only chosen when the table fits.
  *
  * Copyright (c) 2026, vecrec developers
  *
@@ -259,13 +261,22 @@ build_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 
 		if (!bs->graph.shared && bs->graph.memUsed > bs->memLimit)
 		{
-			ereport(NOTICE,
-					(errmsg("hnsw graph no longer fits into maintenance_work_mem after " INT64_FORMAT " tuples",
-							(int64) bs->indtuples),
-					 errdetail("Building will take significantly more time."),
-					 errhint("Increase maintenance_work_mem to speed up builds.")));
-			write_graph(index, &bs->graph);
-			bs->onDisk = true;
+			/* first move the vectors out of memory, then give up on memory */
+			if (!bs->graph.vecMap && HnswGraphSpill(&bs->graph))
+				ereport(DEBUG1,
+						(errmsg_internal("hnsw build: vectors moved to a temporary file after " INT64_FORMAT " tuples",
+										 (int64) bs->indtuples)));
+			if (bs->graph.memUsed > bs->memLimit)
+			{
+				ereport(NOTICE,
+						(errmsg("hnsw graph no longer fits into maintenance_work_mem after " INT64_FORMAT " tuples",
+								(int64) bs->indtuples),
+						 errdetail("Building will take significantly more time."),
+						 errhint("Increase maintenance_work_mem to speed up builds.")));
+				write_graph(index, &bs->graph);
+				HnswGraphRelease(&bs->graph);
+				bs->onDisk = true;
+			}
 		}
 	}
 	MemoryContextSwitchTo(oldCtx);
@@ -337,6 +348,7 @@ parallel_scan_and_add(HnswBuildShared *shared, HnswGraphShared *graphsh, Relatio
 					HNSW_BUILD_SEED ^ ((uint64) MyProcPid << 16));
 	scan = table_beginscan_parallel(heap, ParallelTableScanFromHnswShared(shared));
 	table_index_build_scan(heap, index, indexInfo, true, leader, build_callback, &bs, scan);
+	HnswGraphRelease(&bs.graph);
 
 	SpinLockAcquire(&shared->mutex);
 	shared->reltuples += bs.reltuples;
@@ -360,6 +372,8 @@ HnswParallelBuildMain(dsm_segment *seg, shm_toc *toc)
 	Relation	index = index_open(shared->indexrelid, indexLockmode);
 	IndexInfo  *indexInfo = BuildIndexInfo(index);
 
+	if (graphsh->spilled)
+		SharedFileSetAttach(&graphsh->fileset, seg);
 	indexInfo->ii_Concurrent = shared->isconcurrent;
 	parallel_scan_and_add(shared, graphsh, heap, index, indexInfo, false);
 	index_close(index, indexLockmode);
@@ -369,17 +383,18 @@ HnswParallelBuildMain(dsm_segment *seg, shm_toc *toc)
 /*
  * How many elements a parallel build's graph must hold, or 0 when the
  * build should be serial: the graph has a fixed size, so the table must be
- * known to fit in maintenance_work_mem.
+ * known to fit in maintenance_work_mem -- with its vectors, or else
+ * (*spilled) with only its neighbour lists, the vectors in a mapped file.
  */
 static uint32
-parallel_capacity(Relation heap, int dims, int m)
+parallel_capacity(Relation heap, int dims, int m, bool *spilled)
 {
 	BlockNumber nblocks = RelationGetNumberOfBlocks(heap);
 	double		reltuples = heap->rd_rel->reltuples;
 	Size		inlineTuple = MAXALIGN(SizeofHeapTupleHeader + VARHDRSZ + 4 + sizeof(float) * dims) + sizeof(ItemIdData);
 	double		perPage = Min(MaxHeapTuplesPerPage, BLCKSZ / (double) Min(inlineTuple, 64));
 	double		maxPossible = (double) nblocks * perPage;
-	double		memCap = (double) maintenance_work_mem * 1024 / HnswGraphElementSize(dims, m);
+	double		memCap = (double) maintenance_work_mem * 1024 / HnswGraphElementSize(dims, m, false);
 	double		cap;
 
 	/* enough room for every row the table can hold, or for 1.5x its estimate */
@@ -387,7 +402,13 @@ parallel_capacity(Relation heap, int dims, int m)
 		cap = Min(maxPossible, reltuples * 1.5 + 1000);
 	else
 		cap = maxPossible;
-	if (cap > memCap || cap > (double) MaxAllocHugeSize / HnswGraphElementSize(dims, m) || cap >= (double) INT32_MAX)
+	*spilled = false;
+	if (cap > memCap)
+	{
+		*spilled = true;
+		memCap = (double) maintenance_work_mem * 1024 / HnswGraphElementSize(dims, m, true);
+	}
+	if (cap > memCap || cap > (double) MaxAllocHugeSize / HnswGraphElementSize(dims, m, *spilled) || cap >= (double) INT32_MAX)
 		return 0;
 	return (uint32) Max(cap, 1);
 }
@@ -401,7 +422,8 @@ build_parallel(HnswBuildState *bs, int nworkers)
 {
 	Relation	heap = bs->heap;
 	Relation	index = bs->index;
-	uint32		capacity = parallel_capacity(heap, bs->dims, bs->m);
+	bool		spilled;
+	uint32		capacity = parallel_capacity(heap, bs->dims, bs->m, &spilled);
 	bool		isconcurrent = bs->indexInfo->ii_Concurrent;
 	ParallelContext *pcxt;
 	Snapshot	snapshot;
@@ -419,7 +441,7 @@ build_parallel(HnswBuildState *bs, int nworkers)
 	snapshot = isconcurrent ? RegisterSnapshot(GetTransactionSnapshot()) : SnapshotAny;
 
 	estshared = add_size(BUFFERALIGN(sizeof(HnswBuildShared)), table_parallelscan_estimate(heap, snapshot));
-	estgraph = HnswGraphShmemSize(bs->dims, bs->m, capacity);
+	estgraph = HnswGraphShmemSize(bs->dims, bs->m, capacity, spilled);
 	shm_toc_estimate_chunk(&pcxt->estimator, estshared);
 	shm_toc_estimate_chunk(&pcxt->estimator, estgraph);
 	shm_toc_estimate_keys(&pcxt->estimator, 2);
@@ -445,7 +467,7 @@ build_parallel(HnswBuildState *bs, int nworkers)
 	shared->indtuples = 0;
 	table_parallelscan_initialize(heap, ParallelTableScanFromHnswShared(shared), snapshot);
 	graphsh = shm_toc_allocate(pcxt->toc, estgraph);
-	HnswGraphInitShared(graphsh, bs->dims, bs->m, capacity);
+	HnswGraphInitShared(graphsh, bs->dims, bs->m, capacity, pcxt->seg, spilled);
 	shm_toc_insert(pcxt->toc, PARALLEL_KEY_HNSW_SHARED, shared);
 	shm_toc_insert(pcxt->toc, PARALLEL_KEY_HNSW_GRAPH, graphsh);
 
@@ -456,7 +478,12 @@ build_parallel(HnswBuildState *bs, int nworkers)
 	bs->reltuples = shared->reltuples;
 	bs->indtuples = shared->indtuples;
 	HnswGraphAttach(&view, graphsh, index, bs->dims, bs->m, bs->efConstruction, 0);
+	ereport(DEBUG1,
+			(errmsg_internal("hnsw build: graph of %d elements in %zu kB of shared memory%s",
+							 HnswGraphSize(&view), HnswGraphShmemSize(bs->dims, bs->m, capacity, spilled) / 1024,
+							 spilled ? ", vectors in a temporary file" : "")));
 	write_graph(index, &view);
+	HnswGraphRelease(&view);
 
 	if (IsMVCCSnapshot(snapshot))
 		UnregisterSnapshot(snapshot);
@@ -489,8 +516,14 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 						   bs.memLimit);
 		table_index_build_scan(heap, index, indexInfo, true, true, build_callback, &bs, NULL);
 		if (!bs.onDisk)
+		{
+			ereport(DEBUG1,
+					(errmsg_internal("hnsw build: graph of %d elements in %zu kB of memory%s",
+									 HnswGraphSize(&bs.graph), bs.graph.memUsed / 1024,
+									 bs.graph.vecMap ? ", vectors in a temporary file" : "")));
 			write_graph(index, &bs.graph);
-		MemoryContextDelete(bs.graph.ctx);
+		}
+		HnswGraphRelease(&bs.graph);
 	}
 	MemoryContextDelete(bs.tmpCtx);
 

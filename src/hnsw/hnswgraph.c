@@ -3,14 +3,21 @@
  * hnswgraph.c
  *		The in-memory graph of an index build, in local or shared memory.
  *
- * Elements are numbered in the order they are added.  Each element's
- * level-0 block (neighbour count, 2m neighbour numbers, their 2m
- * distances, then the vector) is addressed by element number, so a search
- * touches one contiguous block per element, as in hnswlib; levels above 0
- * (rare) keep, in the "upper" area, counts[level] then m numbers and m
- * distances per level.  Everything is addressed by number or offset, never
- * by pointer, so the same graph can live in a dynamic shared memory
- * segment mapped at different addresses by parallel workers.
+ * Elements are numbered in the order they are added.  Each element has a
+ * level-0 block (neighbour count, then 2m neighbour numbers, in no
+ * particular order) and a vector, both addressed by element number; levels
+ * above 0 (rare) keep, in the "upper" area, counts[level] then m numbers
+ * per level.  Everything is addressed by number or offset, never by
+ * pointer, so the same graph can live in a dynamic shared memory segment
+ * mapped at different addresses by parallel workers.
+ *
+ * Vectors are most of the memory (400 of 548 bytes per element for 100
+ * dimensions and m = 16).  When a serial build's graph outgrows
+ * maintenance_work_mem, the vectors move to a temporary file that the
+ * build maps read-only into its address space (HnswGraphSpill): the
+ * kernel's page cache serves them at memory speed while the machine has
+ * memory to spare, the build's own memory then holds only the neighbour
+ * lists, and later vectors are appended to the file.
  *
  * In a serial build the graph grows in local memory.  In a parallel build
  * it has a fixed capacity in shared memory; each element has a spinlock
@@ -27,8 +34,13 @@
 #include "postgres.h"
 
 #include <math.h>
+#ifndef WIN32
+#include <sys/mman.h>
+#endif
 
 #include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/fd.h"
 #include "utils/memutils.h"
 
 #include "compat.h"
@@ -50,6 +62,8 @@ tid_to_idx(const ItemPointerData *tid)
 	return (int) ItemPointerGetBlockNumberNoCheck((ItemPointer) tid);
 }
 
+static bool spill_map(HnswGraph *g, MemoryContext ctx);
+
 /* The level-0 block of element idx */
 static inline char *
 elem_block(HnswGraph *g, int idx)
@@ -63,7 +77,9 @@ elem_block(HnswGraph *g, int idx)
 float *
 HnswGraphVector(HnswGraph *g, int idx)
 {
-	return (float *) (elem_block(g, idx) + g->vecOffset);
+	if (g->vecMap)
+		return (float *) (g->vecMap + (Size) idx * g->vecSize);
+	return (float *) (g->vecChunks[idx >> g->vecShift] + (Size) (idx & ((1 << g->vecShift) - 1)) * g->vecSize);
 }
 
 /*
@@ -88,14 +104,7 @@ HnswGraphSlots(HnswGraph *g, int idx, int level)
 	if (level == 0)
 		return (int32 *) elem_block(g, idx) + 1;
 	e = &g->elements[idx];
-	return g->upper + e->upper + e->level + (level - 1) * 2 * g->m;
-}
-
-/* Distances from element idx to its neighbours at a level */
-static inline float *
-slot_dists(HnswGraph *g, int idx, int level)
-{
-	return (float *) (HnswGraphSlots(g, idx, level) + HnswLevelSlots(g->m, level));
+	return g->upper + e->upper + e->level + (level - 1) * g->m;
 }
 
 static inline void
@@ -156,30 +165,43 @@ graph_layout(HnswGraph *g, int dims, int m, int efConstruction)
 	g->dims = dims;
 	g->m = m;
 	g->efConstruction = efConstruction;
-	g->vecOffset = sizeof(int32) * (1 + 4 * m);
-	g->blockSize = MAXALIGN(g->vecOffset + sizeof(float) * dims);
+	g->blockSize = sizeof(int32) * (1 + 2 * m);
+	g->vecSize = sizeof(float) * dims;
 }
 
 /* Expected upper-area int32s per element: levels 1.. have probability 1/m^l */
 static uint64
 upper_per_capacity(int m, uint32 capacity)
 {
-	/* sum over l >= 1 of m^-l * (1 + 2m) per level, with room to spare */
-	return (uint64) ceil((double) capacity * 2.0 * (1 + 2 * m) / (m - 1)) + 1024 * (1 + 2 * m);
+	/* sum over l >= 1 of m^-l * (1 + m) per level, with room to spare */
+	return (uint64) ceil((double) capacity * 2.0 * (1 + m) / (m - 1)) + 1024 * (1 + m);
+}
+
+/* Chunk shift: the largest power of two of items of this size in chunkBytes */
+static int
+chunk_shift(Size itemSize, Size chunkBytes)
+{
+	int			shift = 0;
+
+	while (((Size) 2 << shift) * itemSize <= chunkBytes)
+		shift++;
+	return shift;
 }
 
 /*
  * Bytes of shared memory for a graph of this capacity
  */
 Size
-HnswGraphShmemSize(int dims, int m, uint32 capacity)
+HnswGraphShmemSize(int dims, int m, uint32 capacity, bool spilled)
 {
 	HnswGraph	g;
 	Size		size = MAXALIGN(sizeof(HnswGraphShared));
 
 	graph_layout(&g, dims, m, 0);
 	size = add_size(size, MAXALIGN(mul_size(sizeof(HnswGraphElement), capacity)));
-	size = add_size(size, mul_size(g.blockSize, capacity));
+	size = add_size(size, MAXALIGN(mul_size(g.blockSize, capacity)));
+	if (!spilled)
+		size = add_size(size, MAXALIGN(mul_size(g.vecSize, capacity)));
 	size = add_size(size, MAXALIGN(mul_size(sizeof(slock_t), capacity)));
 	size = add_size(size, mul_size(sizeof(int32), upper_per_capacity(m, capacity)));
 	return size;
@@ -189,20 +211,21 @@ HnswGraphShmemSize(int dims, int m, uint32 capacity)
  * Bytes per element of a serial build's graph, for memory estimates
  */
 Size
-HnswGraphElementSize(int dims, int m)
+HnswGraphElementSize(int dims, int m, bool spilled)
 {
 	HnswGraph	g;
 
 	graph_layout(&g, dims, m, 0);
-	return g.blockSize + sizeof(HnswGraphElement) + sizeof(uint32) + sizeof(slock_t) +
-		sizeof(int32) * 2 * (1 + 2 * m) / (m - 1) + 1;
+	return g.blockSize + (spilled ? 0 : g.vecSize) + sizeof(HnswGraphElement) + sizeof(uint32) + sizeof(slock_t) +
+		sizeof(int32) * 2 * (1 + m) / (m - 1) + 1;
 }
 
 /*
  * Lay out an empty graph in shared memory (by the leader)
  */
 void
-HnswGraphInitShared(HnswGraphShared *sh, int dims, int m, uint32 capacity)
+HnswGraphInitShared(HnswGraphShared *sh, int dims, int m, uint32 capacity, dsm_segment *seg,
+					bool spilled)
 {
 	HnswGraph	g;
 	Size		off = MAXALIGN(sizeof(HnswGraphShared));
@@ -219,7 +242,10 @@ HnswGraphInitShared(HnswGraphShared *sh, int dims, int m, uint32 capacity)
 	sh->elementsOffset = off;
 	off += MAXALIGN(sizeof(HnswGraphElement) * capacity);
 	sh->blocksOffset = off;
-	off += g.blockSize * capacity;
+	off += MAXALIGN(g.blockSize * capacity);
+	sh->vectorsOffset = off;
+	if (!spilled)
+		off += MAXALIGN(g.vecSize * capacity);
 	sh->locksOffset = off;
 	off += MAXALIGN(sizeof(slock_t) * capacity);
 	sh->upperOffset = off;
@@ -227,6 +253,14 @@ HnswGraphInitShared(HnswGraphShared *sh, int dims, int m, uint32 capacity)
 	locks = (slock_t *) ((char *) sh + sh->locksOffset);
 	for (uint32 i = 0; i < capacity; i++)
 		SpinLockInit(&locks[i]);
+
+	/* vectors in a file of a shared file set, which every participant maps */
+	sh->spilled = spilled;
+	if (spilled)
+	{
+		SharedFileSetInit(&sh->fileset, seg);
+		FileClose(FileSetCreate(&sh->fileset.fs, "vectors"));
+	}
 }
 
 /*
@@ -249,6 +283,7 @@ init_scratch(HnswGraph *g, uint32 visitedCap)
 	g->sel = palloc(sizeof(int) * Max(efc + 1, maxlist));
 	g->batch = palloc(sizeof(int32) * maxlist);
 	g->nbrCopy = palloc(sizeof(int32) * maxlist);
+	g->oldSlots = palloc(sizeof(int32) * maxlist);
 	g->eps = palloc(sizeof(HnswCandidate) * (efc + 1));
 	g->links = palloc(sizeof(HnswCandidate) * maxlist);
 }
@@ -267,12 +302,13 @@ HnswGraphInitLocal(HnswGraph *g, Relation index, int dims, int m, int efConstruc
 	graph_layout(g, dims, m, efConstruction);
 	HnswInitDistance(index, &g->dist);
 	g->ctx = AllocSetContextCreate(CurrentMemoryContext, "hnsw build graph", ALLOCSET_DEFAULT_SIZES);
+	g->vecFile = -1;
 	g->cap = 64;
 	g->elements = MemoryContextAllocHuge(g->ctx, sizeof(HnswGraphElement) * g->cap);
-	g->blockShift = 0;
-	while (((Size) 2 << g->blockShift) * g->blockSize <= chunkBytes)
-		g->blockShift++;
+	g->blockShift = chunk_shift(g->blockSize, chunkBytes);
 	g->blockChunks = MemoryContextAlloc(g->ctx, sizeof(char *));
+	g->vecShift = chunk_shift(g->vecSize, chunkBytes);
+	g->vecChunks = MemoryContextAlloc(g->ctx, sizeof(char *));
 	g->upperCap = 256;
 	g->upper = MemoryContextAllocHuge(g->ctx, sizeof(int32) * g->upperCap);
 	g->upperUsed = 1;			/* 0 means "none" */
@@ -301,6 +337,19 @@ HnswGraphAttach(HnswGraph *g, HnswGraphShared *sh, Relation index, int dims, int
 	g->blockChunks = palloc(sizeof(char *));
 	g->blockChunks[0] = (char *) sh + sh->blocksOffset;
 	g->nBlockChunks = 1;
+	g->vecShift = 30;
+	g->vecChunks = palloc(sizeof(char *));
+	g->vecChunks[0] = (char *) sh + sh->vectorsOffset;
+	g->nVecChunks = 1;
+	g->vecFile = -1;
+	if (sh->spilled)
+	{
+		g->vecFile = FileSetOpen(&sh->fileset.fs, "vectors", O_RDWR);
+		if (!spill_map(g, CurrentMemoryContext))
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("could not map the vector file of a parallel hnsw index build: %m")));
+	}
 	g->locks = (slock_t *) ((char *) sh + sh->locksOffset);
 	g->upper = (int32 *) ((char *) sh + sh->upperOffset);
 	g->upperCap = sh->upperCapacity;
@@ -385,10 +434,12 @@ candidate_cmp(const void *a, const void *b)
 }
 
 /*
- * Search one level (Algorithm 2); results nearest first in g->layer
+ * Search one level (Algorithm 2) for element self's vector q; results
+ * nearest first in g->layer.  self itself is never a result: in a
+ * parallel build another process may already have linked it.
  */
 static int
-graph_search_layer(HnswGraph *g, const float *q, HnswCandidate *eps, int neps, int level)
+graph_search_layer(HnswGraph *g, const float *q, int self, HnswCandidate *eps, int neps, int level)
 {
 	int			ef = g->efConstruction;
 	HnswHeap   *cand = &g->cand;
@@ -399,6 +450,7 @@ graph_search_layer(HnswGraph *g, const float *q, HnswCandidate *eps, int neps, i
 		memset(g->visitedGen, 0, sizeof(uint32) * g->visitedCap);
 		g->gen = 1;
 	}
+	g->visitedGen[self] = g->gen;
 	cand->n = 0;
 	found->n = 0;
 	for (int i = 0; i < neps; i++)
@@ -470,70 +522,65 @@ layer_pairdist(void *ctx, int i, int j)
 }
 
 /*
- * Add a link from element s to element add at a level.  Lists are kept
- * sorted by distance, nearest first, so the newcomer is inserted in place.
- * A full list is cut back to the candidates the heuristic keeps (without
- * keepPrunedConnections, as hnswlib does): the freed slots take the next
- * links without any distance computation, where dropping one candidate per
- * overflow costs pairwise distances every time (measured on GloVe-100: 12-17%
- * fewer distances per build, same recall for the distances a query
- * computes).  The newcomer itself may be cut.  Holds s's lock throughout:
- * its list must not change under us.
+ * Add a link from element s to element add at distance d, at a level.  A
+ * list with a free slot takes it.  A full list is cut back to the
+ * candidates the heuristic keeps among the old neighbours and the newcomer
+ * (without keepPrunedConnections, as hnswlib does): the freed slots take
+ * the next links without any distance computation, where dropping one
+ * candidate per overflow costs pairwise distances every time (measured on
+ * GloVe-100: 12-17% fewer distances per build, same recall for the
+ * distances a query computes).  The newcomer itself may be cut.  Holds s's
+ * lock throughout: its list must not change under us.
  */
 static void
 graph_connect(HnswGraph *g, int s, int add, float d, int level)
 {
 	int32	   *countp;
 	int32	   *slots;
-	float	   *dists;
+	const float *svec = HnswGraphVector(g, s);
 	int			count;
 	int			max = HnswLevelSlots(g->m, level);
 	HnswCandidate *layer = g->layer;
-	int			pos;
 	int			n;
 
 	lock_elem(g, s);
 	countp = HnswGraphCount(g, s, level);
 	slots = HnswGraphSlots(g, s, level);
-	dists = slot_dists(g, s, level);
 	count = *countp;
-	for (pos = count; pos > 0 && dists[pos - 1] > d; pos--)
-		;
+	/* in a parallel build, two elements linked in at once can pick each other */
+	for (int i = 0; i < count; i++)
+	{
+		if (slots[i] == add)
+		{
+			unlock_elem(g, s);
+			return;
+		}
+	}
 	if (count < max)
 	{
-		memmove(slots + pos + 1, slots + pos, sizeof(int32) * (count - pos));
-		memmove(dists + pos + 1, dists + pos, sizeof(float) * (count - pos));
-		slots[pos] = add;
-		dists[pos] = d;
+		slots[count] = add;
 		*countp = count + 1;
 		unlock_elem(g, s);
 		return;
 	}
 
-	/* full: the old neighbours with the new one in its place */
-	for (int i = 0, j = 0; i <= count; i++)
+	/* full: the old neighbours and the new one, nearest first */
+	for (int i = 0; i < count; i++)
+		prefetch_vec(g, slots[i]);
+	for (int i = 0; i < count; i++)
 	{
-		if (i == pos)
-		{
-			layer[i].dist = d;
-			idx_to_tid(add, &layer[i].tid);
-		}
-		else
-		{
-			layer[i].dist = dists[j];
-			idx_to_tid(slots[j], &layer[i].tid);
-			prefetch_vec(g, slots[j]);
-			j++;
-		}
-		g->selDist[i] = layer[i].dist;
+		layer[i].dist = elem_dist(g, svec, slots[i]);
+		idx_to_tid(slots[i], &layer[i].tid);
 	}
-	/* full: keep the diverse ones only, as hnswlib does */
+	layer[count].dist = d;
+	idx_to_tid(add, &layer[count].tid);
+	qsort(layer, count + 1, sizeof(HnswCandidate), candidate_cmp);
+	for (int i = 0; i <= count; i++)
+		g->selDist[i] = layer[i].dist;
+
 	n = HnswSelectNeighbors(count + 1, g->selDist, max, false, layer_pairdist, g, g->sel);
 	for (int i = 0; i < n; i++)
-	{
 		slots[i] = tid_to_idx(&layer[g->sel[i]].tid);
-		dists[i] = layer[g->sel[i]].dist;
-	}
 	*countp = n;
 	unlock_elem(g, s);
 }
@@ -587,36 +634,29 @@ graph_insert(HnswGraph *g, int idx)
 	neps = 1;
 	for (int level = Min(e->level, entryLevel); level >= 0; level--)
 	{
-		int			n = graph_search_layer(g, q, eps, neps, level);
+		int			n = graph_search_layer(g, q, idx, eps, neps, level);
 		int			max = HnswNewLinks(g->m);
 		int			nsel;
+		int			nold;
 		int32	   *slots;
-		float	   *dists;
 
 		for (int i = 0; i < n; i++)
 			g->selDist[i] = g->layer[i].dist;
 		nsel = HnswSelectNeighbors(n, g->selDist, max, true, layer_pairdist, g, g->sel);
 		for (int i = 0; i < nsel; i++)
 			g->links[i] = g->layer[g->sel[i]];
-		/* lists stay sorted by distance (graph_connect relies on it) */
-		for (int i = 1; i < nsel; i++)
-		{
-			HnswCandidate c = g->links[i];
-			int			j = i;
 
-			for (; j > 0 && g->links[j - 1].dist > c.dist; j--)
-				g->links[j] = g->links[j - 1];
-			g->links[j] = c;
-		}
-
+		/*
+		 * In a parallel build, elements inserted meanwhile may have linked
+		 * to this one already (found through its upper levels): keep those
+		 * links aside, to add them back below
+		 */
 		lock_elem(g, idx);
 		slots = HnswGraphSlots(g, idx, level);
-		dists = slot_dists(g, idx, level);
+		nold = *HnswGraphCount(g, idx, level);
+		memcpy(g->oldSlots, slots, sizeof(int32) * nold);
 		for (int i = 0; i < nsel; i++)
-		{
 			slots[i] = tid_to_idx(&g->links[i].tid);
-			dists[i] = g->links[i].dist;
-		}
 		*HnswGraphCount(g, idx, level) = nsel;
 		unlock_elem(g, idx);
 
@@ -627,6 +667,15 @@ graph_insert(HnswGraph *g, int idx)
 		/* graph_connect reuses the scratch arrays: links holds what it needs */
 		for (int i = 0; i < nsel; i++)
 			graph_connect(g, tid_to_idx(&g->links[i].tid), idx, g->links[i].dist, level);
+		for (int i = 0; i < nold; i++)
+		{
+			bool		chosen = false;
+
+			for (int j = 0; j < nsel && !chosen; j++)
+				chosen = tid_to_idx(&g->links[j].tid) == g->oldSlots[i];
+			if (!chosen)
+				graph_connect(g, idx, g->oldSlots[i], elem_dist(g, q, g->oldSlots[i]), level);
+		}
 	}
 
 	if (e->level > entryLevel)
@@ -687,6 +736,15 @@ grow_local(HnswGraph *g)
 		g->blockChunks[g->nBlockChunks++] = MemoryContextAllocHuge(g->ctx, chunk);
 		g->memUsed += chunk;
 	}
+	if (!g->vecMap && (g->n >> g->vecShift) >= g->nVecChunks)
+	{
+		Size		chunk = ((Size) 1 << g->vecShift) * g->vecSize;
+
+		g->vecChunks = repalloc(g->vecChunks, sizeof(char *) * (g->nVecChunks + 1));
+		g->vecChunks[g->nVecChunks++] = MemoryContextAllocHuge(g->ctx, chunk);
+		g->memUsed += chunk;
+		g->vecMemUsed += chunk;
+	}
 }
 
 /*
@@ -697,7 +755,7 @@ grow_local(HnswGraph *g)
 static uint32
 alloc_upper(HnswGraph *g, int level)
 {
-	uint64		need = level + (uint64) level * 2 * g->m;
+	uint64		need = level + (uint64) level * g->m;
 	uint64		off;
 
 	if (g->shared)
@@ -714,6 +772,161 @@ alloc_upper(HnswGraph *g, int level)
 	off = g->upperUsed;
 	g->upperUsed += need;
 	return (uint32) off;
+}
+
+/* --- vectors in a mapped temporary file ------------------------------------ */
+
+/* Address space reserved for the mapping: the file may grow up to it */
+#define HNSW_SPILL_RESERVE	((Size) 1 << 40)
+
+/* Unmap when the memory context holding the mapping is reset (aborts too) */
+static void
+spill_unmap(void *arg)
+{
+#ifndef WIN32
+	HnswVecMap *vm = arg;
+
+	if (vm->base)
+		munmap(vm->base, vm->len);
+	vm->base = NULL;
+#endif
+}
+
+/*
+ * Map g->vecFile read-only, reserving address space for the file to grow;
+ * the mapping lives as long as memory context ctx
+ */
+static bool
+spill_map(HnswGraph *g, MemoryContext ctx)
+{
+#ifdef WIN32
+	return false;
+#else
+	Size		reserve = HNSW_SPILL_RESERVE;
+	Size		least = Max((Size) g->cap, (Size) g->n + 1) * g->vecSize * 2;
+	char	   *map = MAP_FAILED;
+	HnswVecMap *vm;
+	MemoryContextCallback *cb;
+
+	if (sizeof(Size) < 8)
+		return false;
+	while (reserve >= least)
+	{
+		map = mmap(NULL, reserve, PROT_READ, MAP_SHARED, FileGetRawDesc(g->vecFile), 0);
+		if (map != MAP_FAILED)
+			break;
+		reserve /= 2;
+	}
+	if (map == MAP_FAILED)
+		return false;
+	vm = MemoryContextAlloc(ctx, sizeof(HnswVecMap));
+	vm->base = map;
+	vm->len = reserve;
+	cb = MemoryContextAlloc(ctx, sizeof(MemoryContextCallback));
+	cb->func = spill_unmap;
+	cb->arg = vm;
+	MemoryContextRegisterResetCallback(ctx, cb);
+	g->vecMapping = vm;
+	g->vecMap = map;
+	g->vecMapLen = reserve;
+	return true;
+#endif
+}
+
+/* Unmap and close the file, if any */
+static void
+spill_close(HnswGraph *g)
+{
+	if (g->vecMapping)
+		spill_unmap(g->vecMapping);
+	g->vecMapping = NULL;
+	g->vecMap = NULL;
+	if (g->vecFile >= 0)
+		FileClose(g->vecFile);
+	g->vecFile = -1;
+}
+
+static void
+spill_write(HnswGraph *g, const char *data, Size len, off_t offset)
+{
+	while (len > 0)
+	{
+		int			amount = (int) Min(len, (Size) 1 << 30);
+		int			written = FileWrite(g->vecFile, (char *) data, amount, offset,
+										WAIT_EVENT_BUFFILE_WRITE);
+
+		if (written != amount)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not write to temporary file of hnsw index build: %m")));
+		data += amount;
+		len -= amount;
+		offset += amount;
+	}
+}
+
+/* Append the vector of element idx to the file (it then reads through the map) */
+static void
+spill_append(HnswGraph *g, int idx, const float *vec)
+{
+	if ((Size) (idx + 1) * g->vecSize > g->vecMapLen)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("hnsw index build: vectors outgrew the address space reserved for them")));
+	spill_write(g, (const char *) vec, g->vecSize, (off_t) idx * g->vecSize);
+}
+
+/*
+ * Move the vectors of a local graph out of its memory into a temporary file
+ * mapped read-only into the address space; later vectors are appended to
+ * the file.  The file counts against temp_file_limit; its pages are the
+ * kernel's page cache, reclaimable.  Returns false (and changes nothing)
+ * where this is not possible.
+ */
+bool
+HnswGraphSpill(HnswGraph *g)
+{
+	Size		perChunk = (Size) 1 << g->vecShift;
+
+	if (g->shared || g->vecMap)
+		return false;
+
+	g->vecFile = OpenTemporaryFile(false);
+	for (int c = 0; c < g->nVecChunks; c++)
+	{
+		Size		first = c * perChunk;
+		Size		items = Min(perChunk, (Size) g->n - Min(first, (Size) g->n));
+
+		if (items > 0)
+			spill_write(g, g->vecChunks[c], items * g->vecSize, (off_t) (first * g->vecSize));
+		CHECK_FOR_INTERRUPTS();
+	}
+	if (!spill_map(g, g->ctx))
+	{
+		FileClose(g->vecFile);
+		g->vecFile = -1;
+		return false;
+	}
+
+	for (int c = 0; c < g->nVecChunks; c++)
+		pfree(g->vecChunks[c]);
+	g->nVecChunks = 0;
+	g->memUsed -= g->vecMemUsed;
+	g->vecMemUsed = 0;
+	return true;
+}
+
+/*
+ * Free a local graph (its memory, mapping and temporary file), or detach
+ * from a shared one (its mapping and file)
+ */
+void
+HnswGraphRelease(HnswGraph *g)
+{
+	spill_close(g);
+	if (g->shared == NULL && g->ctx != NULL)
+		MemoryContextDelete(g->ctx);
+	g->ctx = NULL;
 }
 
 /*
@@ -755,7 +968,10 @@ HnswGraphAdd(HnswGraph *g, ItemPointer heaptid, const float *vec)
 	}
 	e->level = level;
 	*HnswGraphCount(g, idx, 0) = 0;
-	memcpy(HnswGraphVector(g, idx), vec, sizeof(float) * g->dims);
+	if (g->vecMap)
+		spill_append(g, idx, vec);
+	else
+		memcpy(HnswGraphVector(g, idx), vec, g->vecSize);
 
 	graph_insert(g, idx);
 	return true;
@@ -782,6 +998,9 @@ HnswGraphRepairOrphans(HnswGraph *g)
 	int			entry;
 	int			entryLevel;
 	int			relinked = 0;
+	float	   *odist;
+	float	   *tdist;
+	bool	   *tried;
 
 	if (n < 2)
 		return 0;
@@ -796,11 +1015,13 @@ HnswGraphRepairOrphans(HnswGraph *g)
 			indeg[slots[j]]++;
 	}
 
+	odist = palloc(sizeof(float) * max);
+	tdist = palloc(sizeof(float) * max);
+	tried = palloc(sizeof(bool) * max);
 	for (int pass = 0; pass < 2; pass++)
 	for (int o = 0; o < n; o++)
 	{
 		int32	   *oslots;
-		float	   *odists;
 		int			ocount;
 		bool		done = false;
 
@@ -808,61 +1029,60 @@ HnswGraphRepairOrphans(HnswGraph *g)
 			continue;
 		CHECK_FOR_INTERRUPTS();
 		oslots = HnswGraphSlots(g, o, 0);
-		odists = slot_dists(g, o, 0);
 		ocount = *HnswGraphCount(g, o, 0);
+		for (int j = 0; j < ocount; j++)
+		{
+			odist[j] = elem_dist(g, HnswGraphVector(g, o), oslots[j]);
+			tried[j] = false;
+		}
 
 		/* its own neighbours, nearest first, are the candidates */
 		for (int tries = 0; tries < ocount && !done; tries++)
 		{
 			int			best = -1;
+			int			t;
+			int32	   *tcount;
+			int32	   *tslots;
+			int			victim = -1;
 
 			for (int j = 0; j < ocount; j++)
-				if (oslots[j] >= 0 && (best < 0 || odists[j] < odists[best]))
+				if (!tried[j] && (best < 0 || odist[j] < odist[best]))
 					best = j;
 			if (best < 0)
 				break;
+			tried[best] = true;
+			t = oslots[best];
+			tcount = HnswGraphCount(g, t, 0);
+			tslots = HnswGraphSlots(g, t, 0);
+			if (*tcount < max)
 			{
-				int			t = oslots[best];
-				float		d = odists[best];
-				int32	   *tcount = HnswGraphCount(g, t, 0);
-				int32	   *tslots = HnswGraphSlots(g, t, 0);
-				float	   *tdists = slot_dists(g, t, 0);
-				int			victim = -1;
-
-				/* mark as tried without losing the link: restore below */
-				oslots[best] = -1 - t;
-				if (*tcount < max)
-				{
-					tslots[*tcount] = o;
-					tdists[*tcount] = d;
-					(*tcount)++;
-					done = true;
-				}
-				else
-				{
-					for (int j = 0; j < *tcount; j++)
-						if (indeg[tslots[j]] > 1 && (victim < 0 || tdists[j] > tdists[victim]))
-							victim = j;
-					/* the second pass accepts a nearer victim than o */
-					if (victim >= 0 && (pass == 1 || tdists[victim] > d))
-					{
-						indeg[tslots[victim]]--;
-						tslots[victim] = o;
-						tdists[victim] = d;
-						done = true;
-					}
-				}
+				tslots[(*tcount)++] = o;
+				done = true;
+				continue;
+			}
+			for (int j = 0; j < *tcount; j++)
+			{
+				tdist[j] = elem_dist(g, HnswGraphVector(g, t), tslots[j]);
+				if (indeg[tslots[j]] > 1 && (victim < 0 || tdist[j] > tdist[victim]))
+					victim = j;
+			}
+			/* the second pass accepts a nearer victim than o */
+			if (victim >= 0 && (pass == 1 || tdist[victim] > odist[best]))
+			{
+				indeg[tslots[victim]]--;
+				tslots[victim] = o;
+				done = true;
 			}
 		}
-		for (int j = 0; j < ocount; j++)
-			if (oslots[j] < 0)
-				oslots[j] = -1 - oslots[j];
 		if (done)
 		{
 			indeg[o]++;
 			relinked++;
 		}
 	}
+	pfree(odist);
+	pfree(tdist);
+	pfree(tried);
 	pfree(indeg);
 	return relinked;
 }

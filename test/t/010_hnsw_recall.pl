@@ -59,16 +59,17 @@ $node->safe_psql('postgres', 'CREATE EXTENSION vecrec');
 
 # Rows first..first+n-1 of table $t: deterministic given the seed.  $scale
 # is an SQL expression of the row number i giving each vector's length
-# factor.
+# factor; $dims defaults to 32.
 sub fill
 {
-	my ($t, $first, $n, $seed, $scale) = @_;
+	my ($t, $first, $n, $seed, $scale, $dims) = @_;
+	$dims //= 32;
 	$node->safe_psql(
 		'postgres', qq{
 		SELECT setseed($seed);
 		INSERT INTO $t
 		SELECT i, array_agg(((random() - 0.5) * exp(-d / 10.0) * ($scale))::real ORDER BY d)::vector
-		FROM generate_series($first, $first + $n - 1) i, generate_series(1, 32) d
+		FROM generate_series($first, $first + $n - 1) i, generate_series(1, $dims) d
 		GROUP BY i;
 	});
 }
@@ -278,6 +279,54 @@ for my $oc (@opclasses)
 		note(sprintf("%s + %d inserted: recall\@%d = %.3f at ef_search 40", $t, $NEXTRA, $K, $r40));
 		cmp_ok($r40, '>=', $MIN_RECALL_EF40, "$t after inserts: recall\@$K at ef_search 40");
 		verify("${t}_idx", $N + $NEXTRA);
+	}
+}
+
+# Vectors out of memory: 10,000 x 128 dimensions need about 6.6MB of graph
+# memory; with maintenance_work_mem = 2MB the build moves the vectors to a
+# temporary file once the limit is reached and keeps only the neighbour
+# lists in memory (about 1.6MB), so it finishes without the on-disk path
+# (no NOTICE).  Serial builds are deterministic, so the index must answer
+# every query exactly as one built with enough memory.
+{
+	my $t = 't_spill';
+	$node->safe_psql('postgres',
+		"CREATE TABLE $t (id int PRIMARY KEY, v vector(128)); CREATE TABLE ${t}_q (qid int, v vector(128))");
+	fill($t, 1, $N, 0.21, '1', 128);
+	fill("${t}_q", 1, $NQ, 0.71, '1', 128);
+	compute_truth($t, '<->');
+
+	my ($done, $stderr, $peak) = run_watching_memory($node,
+		"SET client_min_messages = debug1; SET maintenance_work_mem = '2MB'; "
+		  . "CREATE INDEX ${t}_idx ON $t USING hnsw (v vector_l2_ops);",
+		$MEM_LIMIT_MB);
+	note("spilling build: peak private memory of the backend ${peak}MB");
+	ok($done, 'build with vectors in a temporary file succeeds') or diag($stderr);
+	cmp_ok($peak, '<', $MEM_LIMIT_MB, "spilling build: backend memory stays under ${MEM_LIMIT_MB}MB");
+	like($stderr, qr/hnsw build: vectors moved to a temporary file after \d+ tuples/,
+		'the build moved the vectors to a temporary file');
+	like($stderr, qr/hnsw build: graph of $N elements in \d+ kB of memory, vectors in a temporary file/,
+		'the whole graph was built in memory with the vectors in the file');
+	unlike($stderr, qr/no longer fits into maintenance_work_mem/,
+		'the build did not fall back to the on-disk path');
+
+  SKIP:
+	{
+		skip 'no index: the spilling build did not finish', 4 unless $done;
+
+		my $approx = approx_sql($t, '<->') . ' ORDER BY 1, 2';
+		my $q = "SET enable_seqscan = off; SET hnsw.ef_search = 40; $approx";
+		my $spilled = $node->safe_psql('postgres', $q);
+		my $r40 = recall($t, '<->', 40);
+		note(sprintf("%s: recall\@%d = %.3f at ef_search 40", $t, $K, $r40));
+		cmp_ok($r40, '>=', $MIN_RECALL_EF40, "$t: recall\@$K at ef_search 40");
+		verify("${t}_idx", $N);
+
+		$node->safe_psql('postgres',
+			"DROP INDEX ${t}_idx; SET maintenance_work_mem = '64MB'; "
+			  . "CREATE INDEX ${t}_idx ON $t USING hnsw (v vector_l2_ops)");
+		is($node->safe_psql('postgres', $q), $spilled,
+			'the index built with vectors in a file answers like the one built in memory');
 	}
 }
 
