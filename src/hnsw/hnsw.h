@@ -310,6 +310,8 @@ typedef struct HnswGraph
 	int		   *sel;
 	int32	   *batch;
 	int32	   *nbrCopy;
+	int32	   *oldSlots;		/* links found on an element being linked in */
+	float	   *oldDists;
 	HnswCandidate *eps;
 	HnswCandidate *links;
 } HnswGraph;

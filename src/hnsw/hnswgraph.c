@@ -249,6 +249,8 @@ init_scratch(HnswGraph *g, uint32 visitedCap)
 	g->sel = palloc(sizeof(int) * Max(efc + 1, maxlist));
 	g->batch = palloc(sizeof(int32) * maxlist);
 	g->nbrCopy = palloc(sizeof(int32) * maxlist);
+	g->oldSlots = palloc(sizeof(int32) * maxlist);
+	g->oldDists = palloc(sizeof(float) * maxlist);
 	g->eps = palloc(sizeof(HnswCandidate) * (efc + 1));
 	g->links = palloc(sizeof(HnswCandidate) * maxlist);
 }
@@ -385,10 +387,12 @@ candidate_cmp(const void *a, const void *b)
 }
 
 /*
- * Search one level (Algorithm 2); results nearest first in g->layer
+ * Search one level (Algorithm 2) for element self's vector q; results
+ * nearest first in g->layer.  self itself is never a result: in a
+ * parallel build another process may already have linked it.
  */
 static int
-graph_search_layer(HnswGraph *g, const float *q, HnswCandidate *eps, int neps, int level)
+graph_search_layer(HnswGraph *g, const float *q, int self, HnswCandidate *eps, int neps, int level)
 {
 	int			ef = g->efConstruction;
 	HnswHeap   *cand = &g->cand;
@@ -399,6 +403,7 @@ graph_search_layer(HnswGraph *g, const float *q, HnswCandidate *eps, int neps, i
 		memset(g->visitedGen, 0, sizeof(uint32) * g->visitedCap);
 		g->gen = 1;
 	}
+	g->visitedGen[self] = g->gen;
 	cand->n = 0;
 	found->n = 0;
 	for (int i = 0; i < neps; i++)
@@ -494,6 +499,15 @@ graph_connect(HnswGraph *g, int s, int add, float d, int level)
 	slots = HnswGraphSlots(g, s, level);
 	dists = slot_dists(g, s, level);
 	count = *countp;
+	/* in a parallel build, two elements linked in at once can pick each other */
+	for (int i = 0; i < count; i++)
+	{
+		if (slots[i] == add)
+		{
+			unlock_elem(g, s);
+			return;
+		}
+	}
 	for (pos = count; pos > 0 && dists[pos - 1] > d; pos--)
 		;
 	if (count < max)
@@ -586,9 +600,10 @@ graph_insert(HnswGraph *g, int idx)
 	neps = 1;
 	for (int level = Min(e->level, entryLevel); level >= 0; level--)
 	{
-		int			n = graph_search_layer(g, q, eps, neps, level);
+		int			n = graph_search_layer(g, q, idx, eps, neps, level);
 		int			max = HnswLevelSlots(g->m, level);
 		int			nsel;
+		int			nold;
 		int32	   *slots;
 		float	   *dists;
 
@@ -608,9 +623,17 @@ graph_insert(HnswGraph *g, int idx)
 			g->links[j] = c;
 		}
 
+		/*
+		 * In a parallel build, elements inserted meanwhile may have linked
+		 * to this one already (found through its upper levels): keep those
+		 * links aside, to add them back below
+		 */
 		lock_elem(g, idx);
 		slots = HnswGraphSlots(g, idx, level);
 		dists = slot_dists(g, idx, level);
+		nold = *HnswGraphCount(g, idx, level);
+		memcpy(g->oldSlots, slots, sizeof(int32) * nold);
+		memcpy(g->oldDists, dists, sizeof(float) * nold);
 		for (int i = 0; i < nsel; i++)
 		{
 			slots[i] = tid_to_idx(&g->links[i].tid);
@@ -626,6 +649,15 @@ graph_insert(HnswGraph *g, int idx)
 		/* graph_connect reuses the scratch arrays: links holds what it needs */
 		for (int i = 0; i < nsel; i++)
 			graph_connect(g, tid_to_idx(&g->links[i].tid), idx, g->links[i].dist, level);
+		for (int i = 0; i < nold; i++)
+		{
+			bool		chosen = false;
+
+			for (int j = 0; j < nsel && !chosen; j++)
+				chosen = tid_to_idx(&g->links[j].tid) == g->oldSlots[i];
+			if (!chosen)
+				graph_connect(g, idx, g->oldSlots[i], g->oldDists[i], level);
+		}
 	}
 
 	if (e->level > entryLevel)
