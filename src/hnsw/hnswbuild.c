@@ -25,6 +25,8 @@
  */
 #include "postgres.h"
 
+#include "access/detoast.h"
+#include "access/heaptoast.h"
 #include "access/parallel.h"
 #include "access/table.h"
 #include "access/tableam.h"
@@ -376,8 +378,17 @@ parallel_capacity(Relation heap, int dims, int m)
 {
 	BlockNumber nblocks = RelationGetNumberOfBlocks(heap);
 	double		reltuples = heap->rd_rel->reltuples;
-	Size		inlineTuple = MAXALIGN(SizeofHeapTupleHeader + VARHDRSZ + 4 + sizeof(float) * dims) + sizeof(ItemIdData);
-	double		perPage = Min(MaxHeapTuplesPerPage, BLCKSZ / (double) Min(inlineTuple, 64));
+	Size		vecSize = VECTOR_SIZE(dims);
+
+	/*
+	 * The smallest heap tuple holding a vector: the vector itself, or a
+	 * TOAST pointer when it is large enough to be moved out of line (as
+	 * every vector of more than about 500 dimensions can be)
+	 */
+	Size		minTuple = MAXALIGN(SizeofHeapTupleHeader +
+									(vecSize > TOAST_TUPLE_THRESHOLD ? TOAST_POINTER_SIZE : vecSize)) +
+		sizeof(ItemIdData);
+	double		perPage = Min(MaxHeapTuplesPerPage, BLCKSZ / (double) Min(minTuple, 64));
 	double		maxPossible = (double) nblocks * perPage;
 	double		memCap = (double) maintenance_work_mem * 1024 / HnswGraphElementSize(dims, m);
 	double		cap;
@@ -450,6 +461,9 @@ build_parallel(HnswBuildState *bs, int nworkers)
 	shm_toc_insert(pcxt->toc, PARALLEL_KEY_HNSW_GRAPH, graphsh);
 
 	LaunchParallelWorkers(pcxt);
+	ereport(DEBUG1,
+			(errmsg_internal("hnsw build of \"%s\": %d parallel workers launched",
+							 RelationGetRelationName(index), pcxt->nworkers_launched)));
 	parallel_scan_and_add(shared, graphsh, heap, index, bs->indexInfo, true);
 	WaitForParallelWorkersToFinish(pcxt);
 
