@@ -155,6 +155,7 @@ graph_layout(HnswGraph *g, int dims, int m, int efConstruction)
 {
 	g->dims = dims;
 	g->m = m;
+	g->vecChunks = HnswVecChunksFor(dims, m);
 	g->efConstruction = efConstruction;
 	g->vecOffset = sizeof(int32) * (1 + 4 * m);
 	g->blockSize = MAXALIGN(g->vecOffset + sizeof(float) * dims);
@@ -683,19 +684,6 @@ graph_insert(HnswGraph *g, int idx)
 /* --- adding ------------------------------------------------------------- */
 
 /*
- * Highest level whose element tuple still fits on a page
- */
-static int
-max_fitting_level(int dims, int m)
-{
-	int			level = HNSW_MAX_LEVEL;
-
-	while (level > 0 && HNSW_ELEMENT_TUPLE_SIZE(dims, m, level) > HNSW_MAX_ITEM_SIZE)
-		level--;
-	return level;
-}
-
-/*
  * Make room for one more element in a local graph
  */
 static void
@@ -759,7 +747,7 @@ HnswGraphAdd(HnswGraph *g, ItemPointer heaptid, const float *vec)
 	int			level;
 
 	level = (int) floor(-log(1 - pg_prng_double(&g->prng)) / log(g->m));
-	level = Min(level, max_fitting_level(g->dims, g->m));
+	level = Min(level, HnswMaxLevel(g->dims, g->vecChunks, g->m));
 
 	if (g->shared)
 	{
