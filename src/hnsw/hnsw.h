@@ -32,7 +32,8 @@
 
 /* Identification */
 #define HNSW_MAGIC_NUMBER	0x56524857	/* "VRHW" */
-#define HNSW_VERSION		1
+#define HNSW_VERSION_INLINE	1			/* vectors inside their elements */
+#define HNSW_VERSION_CHUNKED 2			/* vectors in chunk items (see below) */
 #define HNSW_PAGE_ID		0xFF9A		/* last 2 bytes of every page's special space */
 
 #define HNSW_METAPAGE_BLKNO	0
@@ -52,16 +53,26 @@
 /* Levels 0 .. HNSW_MAX_LEVEL; with m >= 2 higher levels are vanishingly rare */
 #define HNSW_MAX_LEVEL		15
 
+/* Dimensions an index can hold: those of the type */
+#define HNSW_MAX_DIM		VECTOR_MAX_DIM
+
 /* Support function numbers */
 #define HNSW_DISTANCE_PROC	1
 #define HNSW_NORM_PROC		2
 
 /*
  * Elements whose pages a search reads together (prefetched as a group): with
- * the search's own pinned buffer this stays within the 8 pins a backend
- * tracks without its overflow hash table
+ * the search's own pinned buffer, and one chunk page at a time for
+ * out-of-line vectors, this stays within the 8 pins a backend tracks
+ * without its overflow hash table
  */
 #define HNSW_READ_BATCH		6
+
+/*
+ * Memory for the candidate vectors of one on-disk neighbour selection
+ * (HnswSelectOnDisk): 256 vectors of 16,000 dimensions
+ */
+#define HNSW_SELECT_MEM		((Size) 16 * 1024 * 1024)
 
 /* Lock on the metapage's block number taken by inserts (see README) */
 #define HNSW_UPDATE_LOCK	0
@@ -111,6 +122,9 @@ typedef struct HnswMetaPageData
 	OffsetNumber entryOffno;
 	int16		entryLevel;
 	BlockNumber lastBlkno;		/* last data page: inserts try it first */
+	uint16		vecChunks;		/* version 2: chunk pointers per element;
+								 * version 1: 0 (vectors inline) */
+	uint16		unused;			/* reserved, zero */
 } HnswMetaPageData;
 
 typedef HnswMetaPageData *HnswMetaPage;
@@ -147,6 +161,15 @@ typedef HnswPageOpaqueData *HnswPageOpaque;
  * Neighbour slots: level 0 first (2m slots), then m slots for each level
  * 1 .. level; an unused slot holds an invalid item pointer.  Items never
  * move and never change size: neighbour updates overwrite slots in place.
+ *
+ * In an index of format version 2 (metapage vecChunks > 0) the vector is
+ * stored out of line, in chunk items (below), and x[] is replaced by
+ * vecChunks chunk pointers, in vector order, unused ones invalid:
+ *
+ *	+--------+-----+---------+-----------------------------+---------------------+
+ *	| type   | ... | heaptid | chunks                      | neighbours          |
+ *	| 12-byte header         | ItemPointerData x vecChunks | (2m + level * m)    |
+ *	+--------+-----+---------+-----------------------------+---------------------+
  */
 typedef struct HnswElementTupleData
 {
@@ -162,17 +185,70 @@ typedef struct HnswElementTupleData
 typedef HnswElementTupleData *HnswElementTuple;
 
 #define HNSW_ELEMENT_TUPLE	1
+#define HNSW_VECTOR_TUPLE	2
 
-#define HNSW_ELEMENT_TUPLE_SIZE(dims, m, level) \
-	(offsetof(HnswElementTupleData, x) + sizeof(float) * (dims) + \
+/* Bytes between an element's header and its neighbour slots */
+#define HnswVectorBytes(dims, vecChunks) \
+	((vecChunks) == 0 ? sizeof(float) * (dims) : sizeof(ItemPointerData) * (vecChunks))
+
+#define HNSW_ELEMENT_TUPLE_SIZE(dims, vecChunks, m, level) \
+	(offsetof(HnswElementTupleData, x) + HnswVectorBytes(dims, vecChunks) + \
 	 sizeof(ItemPointerData) * HnswTotalSlots(m, level))
 
-#define HnswElementNeighbors(tup, dims) \
-	((ItemPointer) ((char *) (tup)->x + sizeof(float) * (dims)))
+#define HnswElementNeighbors(tup, dims, vecChunks) \
+	((ItemPointer) ((char *) (tup)->x + HnswVectorBytes(dims, vecChunks)))
 
-/* Largest item a data page can hold */
+/* The chunk pointers of an element of a version 2 index */
+#define HnswElementChunks(tup)	((ItemPointer) (tup)->x)
+
+/*
+ * One piece of an out-of-line vector: x[0 .. count-1] are coordinates
+ * start .. start+count-1.  A vector's chunks follow each other in the
+ * order they were written, each filling what its page had left (see
+ * HnswChunkFloats), so chunks of one vector are on consecutive pages.
+ *
+ *	+--------+--------+--------+--------+-----------------------+
+ *	| type   | unused | count  | start  | x[0 .. count-1]       |
+ *	| uint8  | uint8  | uint16 | uint32 | float4                |
+ *	+--------+--------+--------+--------+-----------------------+
+ */
+typedef struct HnswVectorTupleData
+{
+	uint8		type;			/* HNSW_VECTOR_TUPLE */
+	uint8		unused;			/* reserved, zero */
+	uint16		count;
+	uint32		start;
+	float		x[FLEXIBLE_ARRAY_MEMBER];
+} HnswVectorTupleData;
+
+typedef HnswVectorTupleData *HnswVectorTuple;
+
+#define HNSW_VECTOR_TUPLE_SIZE(count) \
+	(offsetof(HnswVectorTupleData, x) + sizeof(float) * (count))
+
+/*
+ * Largest item a data page can hold (PageAddItem rounds sizes up to
+ * MAXALIGN, so this is rounded down)
+ */
 #define HNSW_MAX_ITEM_SIZE \
-	(BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(HnswPageOpaqueData)) - sizeof(ItemIdData))
+	MAXALIGN_DOWN(BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(HnswPageOpaqueData)) - sizeof(ItemIdData))
+
+/*
+ * Coordinates in a chunk: at most a whole page; a chunk is only started in
+ * what a page has left when that holds at least an eighth of a page (or
+ * the rest of the vector), so that no vector is cut into slivers
+ */
+#define HNSW_CHUNK_MAX_FLOATS \
+	((int) ((HNSW_MAX_ITEM_SIZE - offsetof(HnswVectorTupleData, x)) / sizeof(float)))
+#define HNSW_CHUNK_MIN_FLOATS	(HNSW_CHUNK_MAX_FLOATS / 8)
+
+/*
+ * Chunk pointers an element of dims dimensions needs: the first chunk may
+ * be short, every other one but the last is full
+ */
+#define HnswChunksNeeded(dims) \
+	(((dims) + HNSW_CHUNK_MAX_FLOATS - 1) / HNSW_CHUNK_MAX_FLOATS + 1)
+#define HNSW_MAX_VEC_CHUNKS		HnswChunksNeeded(HNSW_MAX_DIM)
 
 /*
  * Options (amoptions)
@@ -252,11 +328,13 @@ typedef struct HnswSearch
 	HnswDistance *dist;
 	int			dims;
 	int			m;
+	int			vecChunks;		/* metapage vecChunks: 0 for inline vectors */
 	const float *q;
 	HnswVisited visited;
 	Buffer		buf;			/* pinned (not locked) buffer kept between reads */
 	int64		ndistances;		/* distance computations, for costing and tests */
 	ItemPointerData *nbrs;		/* scratch: one element's neighbour slots */
+	float	   *vecBuf;			/* scratch: an out-of-line vector (fmgr metric) */
 } HnswSearch;
 
 /*
@@ -300,6 +378,7 @@ typedef struct HnswGraph
 {
 	int			dims;
 	int			m;
+	int			vecChunks;		/* of the index being built (HnswVecChunksFor) */
 	int			efConstruction;
 	HnswDistance dist;
 	Size		blockSize;		/* level-0 block: count, 2m slots */
@@ -309,8 +388,8 @@ typedef struct HnswGraph
 	char	  **blockChunks;
 	int			nBlockChunks;
 	int			blockShift;
-	char	  **vecChunks;		/* vectors, while in memory */
-	int			nVecChunks;
+	char	  **vecArena;		/* vectors, while in memory (chunks) */
+	int			nVecArena;
 	int			vecShift;
 	Size		vecMemUsed;
 	char	   *vecMap;			/* vectors, once in a mapped file */
@@ -356,6 +435,10 @@ extern int	HnswRandomLevel(int m);
 extern Buffer HnswNewBuffer(Relation index, ForkNumber forkNum);
 extern void HnswInitPage(Page page, uint16 flags);
 extern void HnswGetMeta(Relation index, HnswMetaPageData *meta);
+extern void HnswInitMeta(HnswMetaPage meta, int dims, int m, int efConstruction);
+extern int	HnswVecChunksFor(int dims, int m);
+extern int	HnswMaxLevel(int dims, int vecChunks, int m);
+extern int	HnswChunkFloats(Size freeSpace, int remaining);
 extern void HnswCheckPage(Relation index, Page page, BlockNumber blkno);
 extern int	HnswSelectNeighbors(int ncands, const float *candDist, int max, bool keepPruned,
 								HnswPairDistFunc pairdist, void *ctx, int *out);
@@ -370,14 +453,15 @@ extern HnswVisitedEntry *HnswVisitedAdd(HnswVisited *v, ItemPointer tid, bool *f
 extern void HnswVisitedReserve(HnswVisited *v, int extra);
 extern bool HnswVisitedContains(HnswVisited *v, ItemPointer tid);
 extern int	HnswCandidateCmp(const void *a, const void *b);
-extern void HnswSearchBegin(HnswSearch *s, Relation index, HnswDistance *d, int dims, int m,
-							const float *q, int ef);
+extern void HnswSearchBegin(HnswSearch *s, Relation index, HnswDistance *d,
+							const HnswMetaPageData *meta, const float *q, int ef);
 extern void HnswSearchEnd(HnswSearch *s);
 extern bool HnswReadDistance(HnswSearch *s, ItemPointer tid, float *dist, bool *deleted);
 extern bool HnswReadDistanceHeap(HnswSearch *s, ItemPointer tid, float *dist, bool *deleted,
 								 ItemPointer heaptid);
 extern int	HnswReadNeighbors(HnswSearch *s, ItemPointer tid, int level, ItemPointer out);
 extern bool HnswReadVector(HnswSearch *s, ItemPointer tid, float *out);
+extern void HnswCopyVector(HnswSearch *s, Buffer buf, HnswElementTuple etup, float *out);
 extern void HnswReadDistances(HnswSearch *s, const ItemPointerData *tids, int n, float *dist,
 							  bool *deleted, ItemPointerData *heaptids, bool *ok);
 extern HnswCandidate HnswSearchGreedy(HnswSearch *s, HnswCandidate ep, int fromLevel, int toLevel);
@@ -415,7 +499,7 @@ extern void HnswCheckIndex(Relation index, bool strict, HnswCheckReport report, 
 extern void HnswInsertTuple(Relation index, Datum value, ItemPointer heaptid, bool building);
 extern int	HnswSelectOnDisk(HnswSearch *s, HnswCandidate *cands, int n, int max);
 extern bool HnswReadSlots(HnswSearch *s, ItemPointer tid, int level, ItemPointer out, float *vec);
-extern bool HnswWriteSlots(Relation index, ItemPointer tid, int dims, int m, int level,
+extern bool HnswWriteSlots(HnswSearch *s, ItemPointer tid, int level,
 						   ItemPointer expect, ItemPointer list, int nslots);
 extern bool hnswinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 					   Relation heap, IndexUniqueCheck checkUnique,

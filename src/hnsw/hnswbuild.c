@@ -27,6 +27,8 @@
  */
 #include "postgres.h"
 
+#include "access/detoast.h"
+#include "access/heaptoast.h"
 #include "access/parallel.h"
 #include "access/table.h"
 #include "access/tableam.h"
@@ -88,6 +90,121 @@ typedef struct HnswBuildState
 } HnswBuildState;
 
 /*
+ * Where the items of a build go, filling pages in order.  write_graph lays
+ * every element (and, out of line, its vector's chunks) out twice with
+ * place_element: once to give elements their item pointers, once to write
+ * them, so that both passes agree by construction.  The sums mirror
+ * PageInit, PageGetFreeSpace and PageAddItem.
+ */
+typedef struct PageFill
+{
+	BlockNumber blkno;			/* page being filled */
+	OffsetNumber offno;			/* last offset used on it */
+	Size		lower;
+	Size		upper;
+} PageFill;
+
+static Size
+fill_free(PageFill *pf)
+{
+	return pf->upper - pf->lower < sizeof(ItemIdData) ? 0 : pf->upper - pf->lower - sizeof(ItemIdData);
+}
+
+/*
+ * Place an item of sz bytes on the current page, or on the next one when
+ * it does not fit
+ */
+static ItemPointerData
+fill_place(PageFill *pf, Size sz)
+{
+	ItemPointerData tid;
+
+	if (fill_free(pf) < MAXALIGN(sz))
+	{
+		pf->blkno++;
+		pf->offno = 0;
+		pf->lower = SizeOfPageHeaderData;
+		pf->upper = BLCKSZ - MAXALIGN(sizeof(HnswPageOpaqueData));
+	}
+	pf->lower += sizeof(ItemIdData);
+	pf->upper -= MAXALIGN(sz);
+	ItemPointerSet(&tid, pf->blkno, ++pf->offno);
+	return tid;
+}
+
+/*
+ * Place element i: first its vector's chunks when vectors are out of line
+ * (each filling what the page has left, as inserts do: HnswChunkFloats),
+ * then the element.  Sets chunks[] and counts[] (vecChunks entries, unused
+ * chunk pointers invalid) and returns the element's item pointer.
+ */
+static ItemPointerData
+place_element(HnswGraph *g, int i, PageFill *pf, ItemPointer chunks, int *counts)
+{
+	int			pos = 0;
+	int			n = 0;
+
+	while (g->vecChunks > 0 && pos < g->dims)
+	{
+		int			count = HnswChunkFloats(fill_free(pf), g->dims - pos);
+
+		if (count == 0)
+			count = HnswChunkFloats(HNSW_MAX_ITEM_SIZE, g->dims - pos);
+		if (n >= g->vecChunks)
+			elog(ERROR, "hnsw build: vector needs more than %d chunks", g->vecChunks);
+		chunks[n] = fill_place(pf, HNSW_VECTOR_TUPLE_SIZE(count));
+		counts[n++] = count;
+		pos += count;
+	}
+	for (; n < g->vecChunks; n++)
+	{
+		ItemPointerSetInvalid(&chunks[n]);
+		counts[n] = 0;
+	}
+	return fill_place(pf, HNSW_ELEMENT_TUPLE_SIZE(g->dims, g->vecChunks, g->m, g->elements[i].level));
+}
+
+/*
+ * Pass 2's pages: the one being written, exclusively locked
+ */
+typedef struct PageWriter
+{
+	Relation	index;
+	Buffer		buf;
+	Page		page;
+} PageWriter;
+
+/*
+ * Write an item where place_element put it, starting the next page when
+ * the item goes there
+ */
+static void
+writer_add(PageWriter *w, ItemPointer tid, Item item, Size sz)
+{
+	if (!BufferIsValid(w->buf) || BufferGetBlockNumber(w->buf) != ItemPointerGetBlockNumber(tid))
+	{
+		Buffer		next = ReadBufferExtended(w->index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, NULL);
+
+		LockBuffer(next, BUFFER_LOCK_EXCLUSIVE);
+		if (BufferGetBlockNumber(next) != ItemPointerGetBlockNumber(tid))
+			elog(ERROR, "hnsw build: expected block %u, got %u",
+				 ItemPointerGetBlockNumber(tid), BufferGetBlockNumber(next));
+		if (BufferIsValid(w->buf))
+		{
+			HnswPageGetOpaque(w->page)->nextblkno = BufferGetBlockNumber(next);
+			MarkBufferDirty(w->buf);
+			UnlockReleaseBuffer(w->buf);
+		}
+		w->buf = next;
+		w->page = BufferGetPage(next);
+		HnswInitPage(w->page, HNSW_PAGE_DATA);
+		CHECK_FOR_INTERRUPTS();
+	}
+	if (PageAddItem(w->page, item, sz, InvalidOffsetNumber, false, false) != ItemPointerGetOffsetNumber(tid))
+		elog(ERROR, "hnsw build: failed to add item to index \"%s\"", RelationGetRelationName(w->index));
+}
+
+/*
  * Write the graph to pages: metapage, then data pages
  */
 static void
@@ -95,11 +212,12 @@ write_graph(Relation index, HnswGraph *g)
 {
 	int			n = HnswGraphSize(g);
 	ItemPointerData *tids = palloc_extended(sizeof(ItemPointerData) * Max(n, 1), MCXT_ALLOC_HUGE);
-	BlockNumber blkno = HNSW_FIRST_DATA_BLKNO;
-	OffsetNumber offno = 0;
-	Size		lower = SizeOfPageHeaderData;
-	Size		upper = BLCKSZ - MAXALIGN(sizeof(HnswPageOpaqueData));
-	HnswElementTuple etup = palloc0(HNSW_ELEMENT_TUPLE_SIZE(g->dims, g->m, HNSW_MAX_LEVEL));
+	ItemPointerData chunks[HNSW_MAX_VEC_CHUNKS];
+	int			counts[HNSW_MAX_VEC_CHUNKS];
+	PageFill	pf = {HNSW_FIRST_DATA_BLKNO - 1, 0, 0, 0};
+	PageWriter	w = {index, InvalidBuffer, NULL};
+	HnswElementTuple etup = palloc0(HNSW_ELEMENT_TUPLE_SIZE(g->dims, g->vecChunks, g->m, HNSW_MAX_LEVEL));
+	HnswVectorTuple ctup = g->vecChunks > 0 ? palloc0(HNSW_MAX_ITEM_SIZE) : NULL;
 	Buffer		buf;
 	Page		page;
 	HnswMetaPage meta;
@@ -109,22 +227,9 @@ write_graph(Relation index, HnswGraph *g)
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, 3);
 	HnswGraphRepairOrphans(g);
 
-	/* pass 1: where each element goes, simulating the page fill */
+	/* pass 1: where each element goes */
 	for (int i = 0; i < n; i++)
-	{
-		Size		sz = MAXALIGN(HNSW_ELEMENT_TUPLE_SIZE(g->dims, g->m, g->elements[i].level));
-
-		if (lower + sizeof(ItemIdData) + sz > upper)
-		{
-			blkno++;
-			offno = 0;
-			lower = SizeOfPageHeaderData;
-			upper = BLCKSZ - MAXALIGN(sizeof(HnswPageOpaqueData));
-		}
-		lower += sizeof(ItemIdData);
-		upper -= sz;
-		ItemPointerSet(&tids[i], blkno, ++offno);
-	}
+		tids[i] = place_element(g, i, &pf, chunks, counts);
 
 	/* the metapage */
 	HnswGraphEntry(g, &entry, &entryLevel);
@@ -134,59 +239,52 @@ write_graph(Relation index, HnswGraph *g)
 	page = BufferGetPage(buf);
 	HnswInitPage(page, HNSW_PAGE_META);
 	meta = HnswPageGetMeta(page);
-	meta->magic = HNSW_MAGIC_NUMBER;
-	meta->version = HNSW_VERSION;
-	meta->dims = g->dims;
-	meta->m = g->m;
-	meta->efConstruction = g->efConstruction;
-	meta->entryBlkno = InvalidBlockNumber;
-	meta->entryOffno = InvalidOffsetNumber;
-	meta->entryLevel = -1;
+	HnswInitMeta(meta, g->dims, g->m, g->efConstruction);
+	Assert(meta->vecChunks == g->vecChunks);
 	if (entry >= 0)
 	{
 		meta->entryBlkno = ItemPointerGetBlockNumber(&tids[entry]);
 		meta->entryOffno = ItemPointerGetOffsetNumber(&tids[entry]);
 		meta->entryLevel = entryLevel;
 	}
-	meta->lastBlkno = n > 0 ? blkno : InvalidBlockNumber;
+	meta->lastBlkno = n > 0 ? pf.blkno : InvalidBlockNumber;
 	((PageHeader) page)->pd_lower = ((char *) meta + sizeof(HnswMetaPageData)) - (char *) page;
 	MarkBufferDirty(buf);
 	UnlockReleaseBuffer(buf);
 
-	/* pass 2: the data pages */
-	buf = InvalidBuffer;
-	page = NULL;
+	/* pass 2: the data pages, laid out again the same way */
+	pf.blkno = HNSW_FIRST_DATA_BLKNO - 1;
+	pf.offno = 0;
+	pf.lower = pf.upper = 0;
 	for (int i = 0; i < n; i++)
 	{
 		HnswGraphElement *e = &g->elements[i];
-		Size		sz = HNSW_ELEMENT_TUPLE_SIZE(g->dims, g->m, e->level);
-		ItemPointer nbrs = HnswElementNeighbors(etup, g->dims);
+		Size		sz = HNSW_ELEMENT_TUPLE_SIZE(g->dims, g->vecChunks, g->m, e->level);
+		ItemPointer nbrs = HnswElementNeighbors(etup, g->dims, g->vecChunks);
+		ItemPointerData etid = place_element(g, i, &pf, chunks, counts);
+		const float *vec = HnswGraphVector(g, i);
 
-		if (!BufferIsValid(buf) || BufferGetBlockNumber(buf) != ItemPointerGetBlockNumber(&tids[i]))
+		if (!ItemPointerEquals(&etid, &tids[i]))
+			elog(ERROR, "hnsw build: element %d moved between passes", i);
+
+		for (int c = 0, pos = 0; c < g->vecChunks && counts[c] > 0; pos += counts[c++])
 		{
-			Buffer		next = ReadBufferExtended(index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, NULL);
-
-			LockBuffer(next, BUFFER_LOCK_EXCLUSIVE);
-			if (BufferGetBlockNumber(next) != ItemPointerGetBlockNumber(&tids[i]))
-				elog(ERROR, "hnsw build: expected block %u, got %u",
-					 ItemPointerGetBlockNumber(&tids[i]), BufferGetBlockNumber(next));
-			if (BufferIsValid(buf))
-			{
-				HnswPageGetOpaque(page)->nextblkno = BufferGetBlockNumber(next);
-				MarkBufferDirty(buf);
-				UnlockReleaseBuffer(buf);
-			}
-			buf = next;
-			page = BufferGetPage(buf);
-			HnswInitPage(page, HNSW_PAGE_DATA);
-			CHECK_FOR_INTERRUPTS();
+			memset(ctup, 0, offsetof(HnswVectorTupleData, x));
+			ctup->type = HNSW_VECTOR_TUPLE;
+			ctup->count = counts[c];
+			ctup->start = pos;
+			memcpy(ctup->x, vec + pos, sizeof(float) * counts[c]);
+			writer_add(&w, &chunks[c], (Item) ctup, HNSW_VECTOR_TUPLE_SIZE(counts[c]));
 		}
 
 		memset(etup, 0, sz);
 		etup->type = HNSW_ELEMENT_TUPLE;
 		etup->level = e->level;
 		etup->heaptid = e->heaptid;
-		memcpy(etup->x, HnswGraphVector(g, i), sizeof(float) * g->dims);
+		if (g->vecChunks == 0)
+			memcpy(etup->x, vec, sizeof(float) * g->dims);
+		else
+			memcpy(HnswElementChunks(etup), chunks, sizeof(ItemPointerData) * g->vecChunks);
 		for (int level = 0; level <= e->level; level++)
 		{
 			int32	   *slots = HnswGraphSlots(g, i, level);
@@ -201,20 +299,19 @@ write_graph(Relation index, HnswGraph *g)
 					ItemPointerSetInvalid(&nbrs[start + j]);
 			}
 		}
-		if (PageAddItem(page, (Item) etup, sz, InvalidOffsetNumber, false, false) !=
-			ItemPointerGetOffsetNumber(&tids[i]))
-			elog(ERROR, "hnsw build: failed to add element to index \"%s\"",
-				 RelationGetRelationName(index));
+		writer_add(&w, &etid, (Item) etup, sz);
 	}
-	if (BufferIsValid(buf))
+	if (BufferIsValid(w.buf))
 	{
-		MarkBufferDirty(buf);
-		UnlockReleaseBuffer(buf);
+		MarkBufferDirty(w.buf);
+		UnlockReleaseBuffer(w.buf);
 	}
 
 	if (RelationNeedsWAL(index))
 		log_newpage_range(index, MAIN_FORKNUM, 0, RelationGetNumberOfBlocks(index), true);
 
+	if (ctup)
+		pfree(ctup);
 	pfree(etup);
 	pfree(tids);
 }
@@ -284,26 +381,23 @@ build_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 }
 
 /*
- * Dimensions of the indexed column, with the limits an element tuple sets
+ * Dimensions of the indexed column
  */
 static int
-index_dims(Relation index, int m)
+index_dims(Relation index)
 {
 	int			dims = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
-	int			maxdims = 1;
 
 	if (dims < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("column does not have dimensions"),
 				 errhint("Declare the column with its dimensions, for example vector(384).")));
-	while (HNSW_ELEMENT_TUPLE_SIZE(maxdims + 1, m, 0) <= HNSW_MAX_ITEM_SIZE)
-		maxdims++;
-	if (dims > maxdims)
+	/* the type allows no more; an index must not either */
+	if (dims > HNSW_MAX_DIM)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("column cannot have more than %d dimensions for hnsw index with m = %d", maxdims, m),
-				 errhint("Use a smaller m, or reduce the dimensions with subvector() in an expression index.")));
+				 errmsg("column cannot have more than %d dimensions for hnsw index", HNSW_MAX_DIM)));
 	return dims;
 }
 
@@ -324,7 +418,7 @@ init_build_state(HnswBuildState *bs, Relation heap, Relation index, IndexInfo *i
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("ef_construction must be greater than or equal to 2 * m"),
 				 errdetail("ef_construction is %d and m is %d.", bs->efConstruction, bs->m)));
-	bs->dims = index_dims(index, bs->m);
+	bs->dims = index_dims(index);
 	HnswInitDistance(index, &bs->dist);
 	bs->memLimit = (Size) maintenance_work_mem * 1024;
 	bs->tmpCtx = AllocSetContextCreate(CurrentMemoryContext, "hnsw build temporary", ALLOCSET_DEFAULT_SIZES);
@@ -391,8 +485,17 @@ parallel_capacity(Relation heap, int dims, int m, bool *spilled)
 {
 	BlockNumber nblocks = RelationGetNumberOfBlocks(heap);
 	double		reltuples = heap->rd_rel->reltuples;
-	Size		inlineTuple = MAXALIGN(SizeofHeapTupleHeader + VARHDRSZ + 4 + sizeof(float) * dims) + sizeof(ItemIdData);
-	double		perPage = Min(MaxHeapTuplesPerPage, BLCKSZ / (double) Min(inlineTuple, 64));
+	Size		vecSize = VECTOR_SIZE(dims);
+
+	/*
+	 * The smallest heap tuple holding a vector: the vector itself, or a
+	 * TOAST pointer when it is large enough to be moved out of line (as
+	 * every vector of more than about 500 dimensions can be)
+	 */
+	Size		minTuple = MAXALIGN(SizeofHeapTupleHeader +
+									(vecSize > TOAST_TUPLE_THRESHOLD ? TOAST_POINTER_SIZE : vecSize)) +
+		sizeof(ItemIdData);
+	double		perPage = Min(MaxHeapTuplesPerPage, BLCKSZ / (double) Min(minTuple, 64));
 	double		maxPossible = (double) nblocks * perPage;
 	double		memCap = (double) maintenance_work_mem * 1024 / HnswGraphElementSize(dims, m, false);
 	double		cap;
@@ -472,6 +575,9 @@ build_parallel(HnswBuildState *bs, int nworkers)
 	shm_toc_insert(pcxt->toc, PARALLEL_KEY_HNSW_GRAPH, graphsh);
 
 	LaunchParallelWorkers(pcxt);
+	ereport(DEBUG1,
+			(errmsg_internal("hnsw build of \"%s\": %d parallel workers launched",
+							 RelationGetRelationName(index), pcxt->nworkers_launched)));
 	parallel_scan_and_add(shared, graphsh, heap, index, bs->indexInfo, true);
 	WaitForParallelWorkersToFinish(pcxt);
 
@@ -540,7 +646,7 @@ void
 hnswbuildempty(Relation index)
 {
 	int			m = HnswGetM(index);
-	int			dims = index_dims(index, m);
+	int			dims = index_dims(index);
 	Buffer		buf = ReadBufferExtended(index, INIT_FORKNUM, P_NEW, RBM_NORMAL, NULL);
 	Page		page;
 	HnswMetaPage meta;
@@ -550,15 +656,7 @@ hnswbuildempty(Relation index)
 	page = BufferGetPage(buf);
 	HnswInitPage(page, HNSW_PAGE_META);
 	meta = HnswPageGetMeta(page);
-	meta->magic = HNSW_MAGIC_NUMBER;
-	meta->version = HNSW_VERSION;
-	meta->dims = dims;
-	meta->m = m;
-	meta->efConstruction = HnswGetEfConstruction(index);
-	meta->entryBlkno = InvalidBlockNumber;
-	meta->entryOffno = InvalidOffsetNumber;
-	meta->entryLevel = -1;
-	meta->lastBlkno = InvalidBlockNumber;
+	HnswInitMeta(meta, dims, m, HnswGetEfConstruction(index));
 	((PageHeader) page)->pd_lower = ((char *) meta + sizeof(HnswMetaPageData)) - (char *) page;
 	MarkBufferDirty(buf);
 	log_newpage_buffer(buf, true);

@@ -6,11 +6,13 @@
  * Reads every page under AccessShareLock and reports one row per check:
  * metapage identity, page ids, element tuples (type, level, neighbour
  * pointers in range, pointing at elements high enough, no self links, no
- * duplicates within a list), the entry point, and how many elements the
- * graph cannot reach from the entry point (reported, not an error:
- * concurrent inserts can leave a few).  Problems are reported as rows with
- * ok = false; with strict => true the first one raises
- * ERRCODE_INDEX_CORRUPTED instead.
+ * duplicates within a list), out-of-line vectors (every chunk well formed,
+ * each element's chunk pointers leading to chunks that cover its vector in
+ * order, no chunk shared; reported with the pages), the entry point, and
+ * how many elements the graph cannot reach from the entry point (reported,
+ * not an error: concurrent inserts can leave a few).  Problems are
+ * reported as rows with ok = false; with strict => true the first one
+ * raises ERRCODE_INDEX_CORRUPTED instead.
  *
  * Copyright (c) 2026, vecrec developers
  *
@@ -30,12 +32,16 @@
 #include "compat.h"
 #include "hnsw.h"
 
-/* Per-element facts gathered by the first pass */
+/* Per-item facts gathered by the first pass */
 typedef struct CheckElement
 {
-	uint8		level;
+	uint8		level;			/* 0xFF: not an element */
 	bool		deleted;
 	bool		reached;
+	bool		chunk;			/* a vector chunk */
+	uint8		refs;			/* chunk: element pointers to it (saturating) */
+	uint16		start;			/* chunk: first coordinate */
+	uint16		count;			/* chunk: coordinates */
 } CheckElement;
 
 typedef struct CheckState
@@ -47,6 +53,8 @@ typedef struct CheckState
 	CheckElement **elems;		/* per block, per offset */
 	int64		nelements;
 	int64		ndeleted;
+	int64		nchunks;
+	int64		nunreferenced;	/* chunks no element points at */
 	int64		nnew;			/* all-zero pages (extension lost in a crash) */
 	int64		problems;
 	StringInfoData first;		/* first problem, for the report */
@@ -61,14 +69,16 @@ typedef struct CheckState
 static void
 problem(CheckState *cs, const char *fmt, BlockNumber blkno, OffsetNumber off, const char *what)
 {
+	char		msg[256];
+
+	snprintf(msg, sizeof(msg), fmt, blkno, off, what);
 	cs->problems++;
 	if (cs->strict)
 		ereport(ERROR,
 				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\": element (%u,%u) %s",
-						RelationGetRelationName(cs->index), blkno, off, what)));
+				 errmsg("index \"%s\": %s", RelationGetRelationName(cs->index), msg)));
 	if (cs->first.len == 0)
-		appendStringInfo(&cs->first, fmt, blkno, off, what);
+		appendStringInfoString(&cs->first, msg);
 }
 
 /*
@@ -126,18 +136,37 @@ check_pages(CheckState *cs)
 			HnswElementTuple etup;
 			CheckElement *ce = &cs->elems[blkno][off];
 
+			memset(ce, 0, sizeof(CheckElement));
 			ce->level = 0xFF;
-			ce->reached = false;
 			if (!ItemIdIsNormal(itemid))
 				continue;
 			etup = (HnswElementTuple) PageGetItem(page, itemid);
+			if (etup->type == HNSW_VECTOR_TUPLE && cs->meta.vecChunks > 0)
+			{
+				HnswVectorTuple ctup = (HnswVectorTuple) etup;
+
+				if (ItemIdGetLength(itemid) < offsetof(HnswVectorTupleData, x) ||
+					ctup->count == 0 || ctup->start >= cs->meta.dims ||
+					ctup->count > cs->meta.dims - ctup->start ||
+					ItemIdGetLength(itemid) != HNSW_VECTOR_TUPLE_SIZE(ctup->count) || ctup->unused != 0)
+				{
+					problem(cs, "vector chunk (%u,%u) %s", blkno, off, "has a bad range or length");
+					continue;
+				}
+				ce->chunk = true;
+				ce->start = ctup->start;
+				ce->count = ctup->count;
+				cs->nchunks++;
+				continue;
+			}
 			if (etup->type != HNSW_ELEMENT_TUPLE)
 			{
 				problem(cs, "element (%u,%u) %s", blkno, off, "has an unknown tuple type");
 				continue;
 			}
 			if (etup->level > HNSW_MAX_LEVEL ||
-				ItemIdGetLength(itemid) != HNSW_ELEMENT_TUPLE_SIZE(cs->meta.dims, cs->meta.m, etup->level))
+				ItemIdGetLength(itemid) != HNSW_ELEMENT_TUPLE_SIZE(cs->meta.dims, cs->meta.vecChunks,
+																   cs->meta.m, etup->level))
 			{
 				problem(cs, "element (%u,%u) %s", blkno, off, "has a level that does not match its size");
 				continue;
@@ -150,6 +179,83 @@ check_pages(CheckState *cs)
 		}
 		UnlockReleaseBuffer(buf);
 	}
+}
+
+/*
+ * Pass 1b, out-of-line vectors only: each element's chunk pointers lead to
+ * chunks that follow each other and cover its vector, and no chunk belongs
+ * to two elements.  Chunks no element points at are counted: an insert
+ * interrupted between writing its chunks and its element leaves them.
+ */
+static void
+check_vectors(CheckState *cs)
+{
+	int			nptrs = cs->meta.vecChunks;
+
+	for (BlockNumber blkno = HNSW_FIRST_DATA_BLKNO; blkno < cs->nblocks; blkno++)
+	{
+		Buffer		buf;
+		Page		page;
+
+		if (cs->elems[blkno] == NULL)
+			continue;
+		CHECK_FOR_INTERRUPTS();
+		buf = ReadBuffer(cs->index, blkno);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		for (OffsetNumber off = FirstOffsetNumber; off <= cs->maxoff[blkno]; off++)
+		{
+			HnswElementTuple etup;
+			ItemPointer chunks;
+			int			pos = 0;
+			int			i;
+
+			if (cs->elems[blkno][off].level == 0xFF)
+				continue;
+			etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
+			chunks = HnswElementChunks(etup);
+			for (i = 0; i < nptrs && ItemPointerIsValid(&chunks[i]) && pos < cs->meta.dims; i++)
+			{
+				BlockNumber tblk = ItemPointerGetBlockNumber(&chunks[i]);
+				OffsetNumber toff = ItemPointerGetOffsetNumber(&chunks[i]);
+				CheckElement *c;
+
+				if (tblk < HNSW_FIRST_DATA_BLKNO || tblk >= cs->nblocks || cs->elems[tblk] == NULL ||
+					toff < FirstOffsetNumber || toff > cs->maxoff[tblk] || !cs->elems[tblk][toff].chunk)
+				{
+					problem(cs, "element (%u,%u) %s", blkno, off, "points at something that is not a vector chunk");
+					break;
+				}
+				c = &cs->elems[tblk][toff];
+				if (c->start != pos)
+				{
+					problem(cs, "element (%u,%u) %s", blkno, off, "has vector chunks out of order");
+					break;
+				}
+				if (c->refs > 0)
+					problem(cs, "element (%u,%u) %s", blkno, off, "shares a vector chunk with another element");
+				if (c->refs < PG_UINT8_MAX)
+					c->refs++;
+				pos += c->count;
+			}
+			if (pos < cs->meta.dims && (i == nptrs || !ItemPointerIsValid(&chunks[i])))
+				problem(cs, "element (%u,%u) %s", blkno, off, "has vector chunks that do not cover its vector");
+			for (; pos >= cs->meta.dims && i < nptrs; i++)
+			{
+				if (ItemPointerIsValid(&chunks[i]))
+				{
+					problem(cs, "element (%u,%u) %s", blkno, off, "has more vector chunks than its vector needs");
+					break;
+				}
+			}
+		}
+		UnlockReleaseBuffer(buf);
+	}
+
+	for (BlockNumber b = HNSW_FIRST_DATA_BLKNO; b < cs->nblocks; b++)
+		for (OffsetNumber o = FirstOffsetNumber; cs->elems[b] && o <= cs->maxoff[b]; o++)
+			if (cs->elems[b][o].chunk && cs->elems[b][o].refs == 0)
+				cs->nunreferenced++;
 }
 
 /*
@@ -179,7 +285,7 @@ check_links(CheckState *cs)
 			if (cs->elems[blkno][off].level == 0xFF)
 				continue;
 			etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
-			nbrs = HnswElementNeighbors(etup, cs->meta.dims);
+			nbrs = HnswElementNeighbors(etup, cs->meta.dims, cs->meta.vecChunks);
 			for (int level = 0; level <= etup->level; level++)
 			{
 				int			start = level == 0 ? 0 : HnswTotalSlots(m, level - 1);
@@ -246,7 +352,7 @@ count_reachable(CheckState *cs)
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
 		etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, ItemPointerGetOffsetNumber(&cur)));
-		nbrs = HnswElementNeighbors(etup, cs->meta.dims);
+		nbrs = HnswElementNeighbors(etup, cs->meta.dims, cs->meta.vecChunks);
 		total = HnswTotalSlots(m, etup->level);
 		for (int i = 0; i < total; i++)
 		{
@@ -273,7 +379,7 @@ check_meta(CheckState *cs)
 	Buffer		buf = ReadBuffer(cs->index, HNSW_METAPAGE_BLKNO);
 	Page		page;
 	bool		ok;
-	char		detail[128];
+	char		detail[256];
 
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
@@ -283,16 +389,28 @@ check_meta(CheckState *cs)
 		cs->meta = *HnswPageGetMeta(page);
 	UnlockReleaseBuffer(buf);
 
-	ok = ok && cs->meta.magic == HNSW_MAGIC_NUMBER && cs->meta.version == HNSW_VERSION &&
-		cs->meta.dims >= 1 && cs->meta.dims <= VECTOR_MAX_DIM &&
-		cs->meta.m >= HNSW_MIN_M && cs->meta.m <= HNSW_MAX_M;
-	snprintf(detail, sizeof(detail), "version %u, %u dimensions, m = %u, ef_construction = %u",
-			 cs->meta.version, cs->meta.dims, cs->meta.m, cs->meta.efConstruction);
+	/* version 1 metapages end before vecChunks: it must read as 0 */
+	if (ok && cs->meta.version == HNSW_VERSION_INLINE)
+		cs->meta.vecChunks = 0;
+	ok = ok && cs->meta.magic == HNSW_MAGIC_NUMBER &&
+		cs->meta.dims >= 1 && cs->meta.dims <= HNSW_MAX_DIM &&
+		cs->meta.m >= HNSW_MIN_M && cs->meta.m <= HNSW_MAX_M &&
+		(cs->meta.version == HNSW_VERSION_INLINE ||
+		 (cs->meta.version == HNSW_VERSION_CHUNKED &&
+		  cs->meta.vecChunks >= HnswChunksNeeded(cs->meta.dims) &&
+		  cs->meta.vecChunks <= HNSW_MAX_VEC_CHUNKS));
+	if (cs->meta.version == HNSW_VERSION_CHUNKED)
+		snprintf(detail, sizeof(detail),
+				 "version %u, %u dimensions, m = %u, ef_construction = %u, vectors in chunks (up to %u per element)",
+				 cs->meta.version, cs->meta.dims, cs->meta.m, cs->meta.efConstruction, cs->meta.vecChunks);
+	else
+		snprintf(detail, sizeof(detail), "version %u, %u dimensions, m = %u, ef_construction = %u",
+				 cs->meta.version, cs->meta.dims, cs->meta.m, cs->meta.efConstruction);
 	if (!ok && cs->strict)
 		ereport(ERROR,
 				(errcode(ERRCODE_INDEX_CORRUPTED),
 				 errmsg("index \"%s\" has an invalid hnsw metapage", RelationGetRelationName(cs->index))));
-	cs->report(cs->report_arg, "metapage", ok, ok ? detail : "bad magic, version, dimensions or m");
+	cs->report(cs->report_arg, "metapage", ok, ok ? detail : "bad magic, version, dimensions, m or chunk count");
 	return ok;
 }
 
@@ -322,7 +440,13 @@ HnswCheckIndex(Relation index, bool strict, HnswCheckReport report, void *arg)
 	cs.maxoff = palloc0(sizeof(OffsetNumber) * cs.nblocks);
 	cs.elems = palloc0(sizeof(CheckElement *) * cs.nblocks);
 	check_pages(&cs);
-	report(arg, "pages", cs.problems == 0, cs.problems == 0 ? psprintf("%u pages, " INT64_FORMAT " elements, " INT64_FORMAT " deleted, " INT64_FORMAT " unused new pages", cs.nblocks, cs.nelements, cs.ndeleted, cs.nnew) : cs.first.data);
+	if (cs.meta.vecChunks > 0)
+	{
+		check_vectors(&cs);
+		report(arg, "pages", cs.problems == 0, cs.problems == 0 ? psprintf("%u pages, " INT64_FORMAT " elements, " INT64_FORMAT " deleted, " INT64_FORMAT " vector chunks (" INT64_FORMAT " not referenced), " INT64_FORMAT " unused new pages", cs.nblocks, cs.nelements, cs.ndeleted, cs.nchunks, cs.nunreferenced, cs.nnew) : cs.first.data);
+	}
+	else
+		report(arg, "pages", cs.problems == 0, cs.problems == 0 ? psprintf("%u pages, " INT64_FORMAT " elements, " INT64_FORMAT " deleted, " INT64_FORMAT " unused new pages", cs.nblocks, cs.nelements, cs.ndeleted, cs.nnew) : cs.first.data);
 
 	cs.problems = 0;
 	resetStringInfo(&cs.first);

@@ -79,7 +79,7 @@ HnswGraphVector(HnswGraph *g, int idx)
 {
 	if (g->vecMap)
 		return (float *) (g->vecMap + (Size) idx * g->vecSize);
-	return (float *) (g->vecChunks[idx >> g->vecShift] + (Size) (idx & ((1 << g->vecShift) - 1)) * g->vecSize);
+	return (float *) (g->vecArena[idx >> g->vecShift] + (Size) (idx & ((1 << g->vecShift) - 1)) * g->vecSize);
 }
 
 /*
@@ -164,6 +164,7 @@ graph_layout(HnswGraph *g, int dims, int m, int efConstruction)
 {
 	g->dims = dims;
 	g->m = m;
+	g->vecChunks = HnswVecChunksFor(dims, m);
 	g->efConstruction = efConstruction;
 	g->blockSize = sizeof(int32) * (1 + 2 * m);
 	g->vecSize = sizeof(float) * dims;
@@ -308,7 +309,7 @@ HnswGraphInitLocal(HnswGraph *g, Relation index, int dims, int m, int efConstruc
 	g->blockShift = chunk_shift(g->blockSize, chunkBytes);
 	g->blockChunks = MemoryContextAlloc(g->ctx, sizeof(char *));
 	g->vecShift = chunk_shift(g->vecSize, chunkBytes);
-	g->vecChunks = MemoryContextAlloc(g->ctx, sizeof(char *));
+	g->vecArena = MemoryContextAlloc(g->ctx, sizeof(char *));
 	g->upperCap = 256;
 	g->upper = MemoryContextAllocHuge(g->ctx, sizeof(int32) * g->upperCap);
 	g->upperUsed = 1;			/* 0 means "none" */
@@ -338,9 +339,9 @@ HnswGraphAttach(HnswGraph *g, HnswGraphShared *sh, Relation index, int dims, int
 	g->blockChunks[0] = (char *) sh + sh->blocksOffset;
 	g->nBlockChunks = 1;
 	g->vecShift = 30;
-	g->vecChunks = palloc(sizeof(char *));
-	g->vecChunks[0] = (char *) sh + sh->vectorsOffset;
-	g->nVecChunks = 1;
+	g->vecArena = palloc(sizeof(char *));
+	g->vecArena[0] = (char *) sh + sh->vectorsOffset;
+	g->nVecArena = 1;
 	g->vecFile = -1;
 	if (sh->spilled)
 	{
@@ -701,19 +702,6 @@ graph_insert(HnswGraph *g, int idx)
 /* --- adding ------------------------------------------------------------- */
 
 /*
- * Highest level whose element tuple still fits on a page
- */
-static int
-max_fitting_level(int dims, int m)
-{
-	int			level = HNSW_MAX_LEVEL;
-
-	while (level > 0 && HNSW_ELEMENT_TUPLE_SIZE(dims, m, level) > HNSW_MAX_ITEM_SIZE)
-		level--;
-	return level;
-}
-
-/*
  * Make room for one more element in a local graph
  */
 static void
@@ -736,12 +724,12 @@ grow_local(HnswGraph *g)
 		g->blockChunks[g->nBlockChunks++] = MemoryContextAllocHuge(g->ctx, chunk);
 		g->memUsed += chunk;
 	}
-	if (!g->vecMap && (g->n >> g->vecShift) >= g->nVecChunks)
+	if (!g->vecMap && (g->n >> g->vecShift) >= g->nVecArena)
 	{
 		Size		chunk = ((Size) 1 << g->vecShift) * g->vecSize;
 
-		g->vecChunks = repalloc(g->vecChunks, sizeof(char *) * (g->nVecChunks + 1));
-		g->vecChunks[g->nVecChunks++] = MemoryContextAllocHuge(g->ctx, chunk);
+		g->vecArena = repalloc(g->vecArena, sizeof(char *) * (g->nVecArena + 1));
+		g->vecArena[g->nVecArena++] = MemoryContextAllocHuge(g->ctx, chunk);
 		g->memUsed += chunk;
 		g->vecMemUsed += chunk;
 	}
@@ -892,13 +880,13 @@ HnswGraphSpill(HnswGraph *g)
 		return false;
 
 	g->vecFile = OpenTemporaryFile(false);
-	for (int c = 0; c < g->nVecChunks; c++)
+	for (int c = 0; c < g->nVecArena; c++)
 	{
 		Size		first = c * perChunk;
 		Size		items = Min(perChunk, (Size) g->n - Min(first, (Size) g->n));
 
 		if (items > 0)
-			spill_write(g, g->vecChunks[c], items * g->vecSize, (off_t) (first * g->vecSize));
+			spill_write(g, g->vecArena[c], items * g->vecSize, (off_t) (first * g->vecSize));
 		CHECK_FOR_INTERRUPTS();
 	}
 	if (!spill_map(g, g->ctx))
@@ -908,9 +896,9 @@ HnswGraphSpill(HnswGraph *g)
 		return false;
 	}
 
-	for (int c = 0; c < g->nVecChunks; c++)
-		pfree(g->vecChunks[c]);
-	g->nVecChunks = 0;
+	for (int c = 0; c < g->nVecArena; c++)
+		pfree(g->vecArena[c]);
+	g->nVecArena = 0;
 	g->memUsed -= g->vecMemUsed;
 	g->vecMemUsed = 0;
 	return true;
@@ -941,7 +929,7 @@ HnswGraphAdd(HnswGraph *g, ItemPointer heaptid, const float *vec)
 	int			level;
 
 	level = (int) floor(-log(1 - pg_prng_double(&g->prng)) / log(g->m));
-	level = Min(level, max_fitting_level(g->dims, g->m));
+	level = Min(level, HnswMaxLevel(g->dims, g->vecChunks, g->m));
 
 	if (g->shared)
 	{

@@ -52,21 +52,32 @@ pair_dist(void *ctx, int i, int j)
 /*
  * Heuristic selection among candidates sorted nearest first: loads their
  * vectors and keeps at most max.  Returns the number kept, compacting
- * cands in place.  Candidates whose element is gone are dropped.
+ * cands in place.  Candidates whose element is gone are dropped.  Only
+ * the nearest candidates whose vectors fit in HNSW_SELECT_MEM take part
+ * (always at least max + 1, and at most what HnswSelectNeighbors takes):
+ * that bounds an insert's or a vacuum's memory for 16,000-dimension
+ * vectors without changing anything for small ones.
  */
 int
 HnswSelectOnDisk(HnswSearch *s, HnswCandidate *cands, int n, int max)
 {
 	PairCtx		ctx;
-	float	   *dists = palloc(sizeof(float) * n);
-	int		   *sel = palloc(sizeof(int) * n);
+	float	   *dists;
+	int		   *sel;
 	int			live = 0;
 	int			nsel;
-	HnswCandidate *kept = palloc(sizeof(HnswCandidate) * n);
+	HnswCandidate *kept;
+	Size		vecbytes = sizeof(float) * s->dims;
+	int			limit = (int) Min((Size) HNSW_MAX_EF_CONSTRUCTION + 1,
+								  Max((Size) max + 1, HNSW_SELECT_MEM / vecbytes));
 
+	n = Min(n, limit);
+	dists = palloc(sizeof(float) * Max(n, 1));
+	sel = palloc(sizeof(int) * Max(n, 1));
+	kept = palloc(sizeof(HnswCandidate) * Max(n, 1));
 	ctx.dist = s->dist;
 	ctx.dims = s->dims;
-	ctx.vecs = palloc(sizeof(float) * s->dims * Max(n, 1));
+	ctx.vecs = palloc(vecbytes * Max(n, 1));
 	for (int i = 0; i < n; i++)
 	{
 		if (!HnswReadVector(s, &cands[i].tid, ctx.vecs + (Size) live * s->dims))
@@ -79,6 +90,10 @@ HnswSelectOnDisk(HnswSearch *s, HnswCandidate *cands, int n, int max)
 	for (int i = 0; i < nsel; i++)
 		kept[i] = cands[sel[i]];
 	memcpy(cands, kept, sizeof(HnswCandidate) * nsel);
+	pfree(ctx.vecs);
+	pfree(kept);
+	pfree(sel);
+	pfree(dists);
 	return nsel;
 }
 
@@ -119,78 +134,141 @@ find_links(HnswSearch *s, HnswMetaPageData *meta, int level, int efc, InsertLink
 }
 
 /*
- * Append the element tuple; returns where it went.  Lock order: metapage,
- * then the last page, then a new page.
+ * Appending items to the end of the index.  The metapage and the last page
+ * stay exclusively locked from the first item to the last, so a vector's
+ * chunks and its element go in one after the other.  Lock order: the
+ * metapage, then the last page, then a new page (see README).
+ */
+typedef struct Appender
+{
+	Relation	index;
+	Buffer		metabuf;
+	Buffer		buf;			/* the last page, or InvalidBuffer if none */
+} Appender;
+
+/*
+ * Lock the metapage and the last data page
+ */
+static void
+appender_begin(Appender *ap, Relation index)
+{
+	BlockNumber last;
+
+	ap->index = index;
+	ap->metabuf = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
+	LockBuffer(ap->metabuf, BUFFER_LOCK_EXCLUSIVE);
+	last = HnswPageGetMeta(BufferGetPage(ap->metabuf))->lastBlkno;
+	ap->buf = InvalidBuffer;
+	if (BlockNumberIsValid(last))
+	{
+		ap->buf = ReadBuffer(index, last);
+		LockBuffer(ap->buf, BUFFER_LOCK_EXCLUSIVE);
+	}
+}
+
+/*
+ * Room left on the last page for an item (PageGetFreeSpace), 0 if none
+ */
+static Size
+appender_free(Appender *ap)
+{
+	return BufferIsValid(ap->buf) ? PageGetFreeSpace(BufferGetPage(ap->buf)) : 0;
+}
+
+/*
+ * Add an item to the last page, or when it does not fit there to a new
+ * page chained after it.  One GenericXLog record either way: a new page is
+ * registered as a full image, together with the old page's link and the
+ * metapage's lastBlkno.  Returns where the item went.
  */
 static ItemPointerData
-add_element(Relation index, HnswElementTuple etup, Size sz)
+appender_add(Appender *ap, Item item, Size sz)
 {
-	Buffer		metabuf = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
-	HnswMetaPage meta;
-	BlockNumber last;
-	Buffer		buf = InvalidBuffer;
-	GenericXLogState *state;
+	GenericXLogState *state = GenericXLogStart(ap->index);
+	Buffer		oldbuf = InvalidBuffer;
 	Page		page;
 	OffsetNumber off;
 	ItemPointerData tid;
 
-	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
-	meta = HnswPageGetMeta(BufferGetPage(metabuf));
-	last = meta->lastBlkno;
-
-	if (BlockNumberIsValid(last))
-	{
-		buf = ReadBuffer(index, last);
-		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-		if (PageGetFreeSpace(BufferGetPage(buf)) < MAXALIGN(sz))
-		{
-			Buffer		newbuf = HnswNewBuffer(index, MAIN_FORKNUM);
-			Page		metapage;
-
-			state = GenericXLogStart(index);
-			page = GenericXLogRegisterBuffer(state, newbuf, GENERIC_XLOG_FULL_IMAGE);
-			HnswInitPage(page, HNSW_PAGE_DATA);
-			HnswPageGetOpaque(GenericXLogRegisterBuffer(state, buf, 0))->nextblkno = BufferGetBlockNumber(newbuf);
-			metapage = GenericXLogRegisterBuffer(state, metabuf, 0);
-			HnswPageGetMeta(metapage)->lastBlkno = BufferGetBlockNumber(newbuf);
-			GenericXLogFinish(state);
-			UnlockReleaseBuffer(buf);
-			buf = newbuf;
-		}
-	}
+	if (appender_free(ap) >= MAXALIGN(sz))
+		page = GenericXLogRegisterBuffer(state, ap->buf, 0);
 	else
 	{
-		Page		metapage;
+		Buffer		newbuf = HnswNewBuffer(ap->index, MAIN_FORKNUM);
+		BlockNumber newblk = BufferGetBlockNumber(newbuf);
 
-		buf = HnswNewBuffer(index, MAIN_FORKNUM);
-		state = GenericXLogStart(index);
-		page = GenericXLogRegisterBuffer(state, buf, GENERIC_XLOG_FULL_IMAGE);
+		page = GenericXLogRegisterBuffer(state, newbuf, GENERIC_XLOG_FULL_IMAGE);
 		HnswInitPage(page, HNSW_PAGE_DATA);
-		metapage = GenericXLogRegisterBuffer(state, metabuf, 0);
-		HnswPageGetMeta(metapage)->lastBlkno = BufferGetBlockNumber(buf);
-		GenericXLogFinish(state);
+		if (BufferIsValid(ap->buf))
+			HnswPageGetOpaque(GenericXLogRegisterBuffer(state, ap->buf, 0))->nextblkno = newblk;
+		HnswPageGetMeta(GenericXLogRegisterBuffer(state, ap->metabuf, 0))->lastBlkno = newblk;
+		oldbuf = ap->buf;
+		ap->buf = newbuf;
 	}
-
-	state = GenericXLogStart(index);
-	page = GenericXLogRegisterBuffer(state, buf, 0);
-	off = PageAddItem(page, (Item) etup, sz, InvalidOffsetNumber, false, false);
+	off = PageAddItem(page, item, sz, InvalidOffsetNumber, false, false);
 	if (off == InvalidOffsetNumber)
-		elog(ERROR, "failed to add element to index \"%s\"", RelationGetRelationName(index));
+		elog(ERROR, "failed to add item to index \"%s\"", RelationGetRelationName(ap->index));
 	GenericXLogFinish(state);
-	ItemPointerSet(&tid, BufferGetBlockNumber(buf), off);
-
-	UnlockReleaseBuffer(buf);
-	UnlockReleaseBuffer(metabuf);
+	if (BufferIsValid(oldbuf))
+		UnlockReleaseBuffer(oldbuf);
+	ItemPointerSet(&tid, BufferGetBlockNumber(ap->buf), off);
 	return tid;
+}
+
+/*
+ * Release the last page and the metapage
+ */
+static void
+appender_end(Appender *ap)
+{
+	if (BufferIsValid(ap->buf))
+		UnlockReleaseBuffer(ap->buf);
+	UnlockReleaseBuffer(ap->metabuf);
+}
+
+/*
+ * Append a vector as chunks, each filling what the last page has left
+ * (HnswChunkFloats) or else a new page, and write their item pointers to
+ * chunks[0 .. vecChunks-1] (unused ones invalid).  One GenericXLog record
+ * per chunk: a crash in between leaves chunks that no element points at,
+ * which are harmless (verify_index counts them).
+ */
+static void
+append_chunks(Appender *ap, const float *vec, int dims, int vecChunks, ItemPointer chunks)
+{
+	HnswVectorTuple ctup = palloc0(HNSW_MAX_ITEM_SIZE);
+	int			pos = 0;
+	int			n = 0;
+
+	while (pos < dims)
+	{
+		int			count = HnswChunkFloats(appender_free(ap), dims - pos);
+
+		/* too little room left: the chunk starts a new page */
+		if (count == 0)
+			count = HnswChunkFloats(HNSW_MAX_ITEM_SIZE, dims - pos);
+		if (n >= vecChunks)
+			elog(ERROR, "vector of index \"%s\" needs more than %d chunks",
+				 RelationGetRelationName(ap->index), vecChunks);
+		ctup->type = HNSW_VECTOR_TUPLE;
+		ctup->count = count;
+		ctup->start = pos;
+		memcpy(ctup->x, vec + pos, sizeof(float) * count);
+		chunks[n++] = appender_add(ap, (Item) ctup, HNSW_VECTOR_TUPLE_SIZE(count));
+		pos += count;
+	}
+	for (; n < vecChunks; n++)
+		ItemPointerSetInvalid(&chunks[n]);
+	pfree(ctup);
 }
 
 /*
  * The slots of one level of an element tuple
  */
 static inline ItemPointer
-level_slots(HnswElementTuple etup, int dims, int m, int level)
+level_slots(HnswElementTuple etup, int dims, int vecChunks, int m, int level)
 {
-	return HnswElementNeighbors(etup, dims) + (level == 0 ? 0 : HnswTotalSlots(m, level - 1));
+	return HnswElementNeighbors(etup, dims, vecChunks) + (level == 0 ? 0 : HnswTotalSlots(m, level - 1));
 }
 
 /*
@@ -198,10 +276,10 @@ level_slots(HnswElementTuple etup, int dims, int m, int level)
  * they still hold expect (nslots items).  Returns false if they changed.
  */
 bool
-HnswWriteSlots(Relation index, ItemPointer tid, int dims, int m, int level,
-			ItemPointer expect, ItemPointer list, int nslots)
+HnswWriteSlots(HnswSearch *s, ItemPointer tid, int level, ItemPointer expect, ItemPointer list,
+			   int nslots)
 {
-	Buffer		buf = ReadBuffer(index, ItemPointerGetBlockNumber(tid));
+	Buffer		buf = ReadBuffer(s->index, ItemPointerGetBlockNumber(tid));
 	GenericXLogState *state;
 	Page		page;
 	ItemId		itemid;
@@ -210,13 +288,13 @@ HnswWriteSlots(Relation index, ItemPointer tid, int dims, int m, int level,
 	bool		ok = false;
 
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-	state = GenericXLogStart(index);
+	state = GenericXLogStart(s->index);
 	page = GenericXLogRegisterBuffer(state, buf, 0);
 	itemid = PageGetItemId(page, ItemPointerGetOffsetNumber(tid));
 	etup = (HnswElementTuple) PageGetItem(page, itemid);
 	if (ItemIdIsNormal(itemid) && etup->type == HNSW_ELEMENT_TUPLE && etup->level >= level)
 	{
-		slots = level_slots(etup, dims, m, level);
+		slots = level_slots(etup, s->dims, s->vecChunks, s->m, level);
 		if (memcmp(slots, expect, sizeof(ItemPointerData) * nslots) == 0)
 		{
 			memcpy(slots, list, sizeof(ItemPointerData) * nslots);
@@ -242,21 +320,24 @@ HnswReadSlots(HnswSearch *s, ItemPointer tid, int level, ItemPointer out, float 
 	Page		page;
 	ItemId		itemid;
 	HnswElementTuple etup;
-	bool		ok = false;
 
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
-	itemid = PageGetItemId(page, ItemPointerGetOffsetNumber(tid));
-	etup = (HnswElementTuple) PageGetItem(page, itemid);
-	if (ItemIdIsNormal(itemid) && etup->type == HNSW_ELEMENT_TUPLE && etup->level >= level)
+	if (ItemPointerGetOffsetNumber(tid) <= PageGetMaxOffsetNumber(page))
 	{
-		memcpy(out, level_slots(etup, s->dims, s->m, level),
-			   sizeof(ItemPointerData) * HnswLevelSlots(s->m, level));
-		memcpy(vec, etup->x, sizeof(float) * s->dims);
-		ok = true;
+		itemid = PageGetItemId(page, ItemPointerGetOffsetNumber(tid));
+		etup = (HnswElementTuple) PageGetItem(page, itemid);
+		if (ItemIdIsNormal(itemid) && etup->type == HNSW_ELEMENT_TUPLE && etup->level >= level)
+		{
+			memcpy(out, level_slots(etup, s->dims, s->vecChunks, s->m, level),
+				   sizeof(ItemPointerData) * HnswLevelSlots(s->m, level));
+			HnswCopyVector(s, buf, etup, vec);	/* unlocks */
+			ReleaseBuffer(buf);
+			return true;
+		}
 	}
 	UnlockReleaseBuffer(buf);
-	return ok;
+	return false;
 }
 
 /*
@@ -268,7 +349,8 @@ HnswReadSlots(HnswSearch *s, ItemPointer tid, int level, ItemPointer out, float 
  * the link is left out.
  */
 static void
-link_back(HnswSearch *s, ItemPointer nb, int level, ItemPointer newtid, bool force)
+link_back(HnswSearch *s, HnswMetaPageData *meta, ItemPointer nb, int level, ItemPointer newtid,
+		  bool force)
 {
 	int			nslots = HnswLevelSlots(s->m, level);
 	ItemPointerData *old = palloc(sizeof(ItemPointerData) * nslots);
@@ -292,13 +374,13 @@ link_back(HnswSearch *s, ItemPointer nb, int level, ItemPointer newtid, bool for
 		if (free >= 0)
 		{
 			list[free] = *newtid;
-			if (HnswWriteSlots(s->index, nb, s->dims, s->m, level, old, list, nslots))
+			if (HnswWriteSlots(s, nb, level, old, list, nslots))
 				return;
 			continue;
 		}
 
 		/* full: distances from nb to its neighbours and the new element */
-		HnswSearchBegin(&sub, s->index, s->dist, s->dims, s->m, nbvec, 1);
+		HnswSearchBegin(&sub, s->index, s->dist, meta, nbvec, 1);
 		for (int i = 0; i <= nslots; i++)
 		{
 			ItemPointer t = i < nslots ? &old[i] : newtid;
@@ -326,7 +408,7 @@ link_back(HnswSearch *s, ItemPointer nb, int level, ItemPointer newtid, bool for
 			else
 				ItemPointerSetInvalid(&list[i]);
 		}
-		if (HnswWriteSlots(s->index, nb, s->dims, s->m, level, old, list, nslots))
+		if (HnswWriteSlots(s, nb, level, old, list, nslots))
 			return;
 	}
 }
@@ -357,23 +439,28 @@ set_entry_point(Relation index, ItemPointer tid, int level)
 }
 
 /*
- * Build the element tuple for a vector and its chosen neighbours
+ * Build the element tuple for a vector (or, out of line, its chunk
+ * pointers) and its chosen neighbours
  */
 static HnswElementTuple
-form_element(int dims, int m, int level, ItemPointer heaptid, const float *vec,
-			 InsertLinks *links, Size *sz)
+form_element(HnswMetaPageData *meta, int level, ItemPointer heaptid, const float *vec,
+			 const ItemPointerData *chunks, InsertLinks *links, Size *sz)
 {
+	int			m = meta->m;
 	HnswElementTuple etup;
 
-	*sz = HNSW_ELEMENT_TUPLE_SIZE(dims, m, level);
+	*sz = HNSW_ELEMENT_TUPLE_SIZE(meta->dims, meta->vecChunks, m, level);
 	etup = palloc0(*sz);
 	etup->type = HNSW_ELEMENT_TUPLE;
 	etup->level = level;
 	etup->heaptid = *heaptid;
-	memcpy(etup->x, vec, sizeof(float) * dims);
+	if (meta->vecChunks == 0)
+		memcpy(etup->x, vec, sizeof(float) * meta->dims);
+	else
+		memcpy(HnswElementChunks(etup), chunks, sizeof(ItemPointerData) * meta->vecChunks);
 	for (int lc = 0; lc <= level; lc++)
 	{
-		ItemPointer slots = level_slots(etup, dims, m, lc);
+		ItemPointer slots = level_slots(etup, meta->dims, meta->vecChunks, m, lc);
 
 		for (int i = 0; i < HnswLevelSlots(m, lc); i++)
 		{
@@ -399,6 +486,9 @@ HnswInsertTuple(Relation index, Datum value, ItemPointer heaptid, bool building)
 	LOCKMODE	lockmode = ShareLock;
 	HnswElementTuple etup;
 	ItemPointerData newtid;
+	ItemPointerData chunks[HNSW_MAX_VEC_CHUNKS];
+	Appender	ap;
+	MemoryContext linkCtx;
 	float	   *vec;
 	int			level;
 	Size		sz;
@@ -409,9 +499,7 @@ HnswInsertTuple(Relation index, Datum value, ItemPointer heaptid, bool building)
 	if (!HnswPrepareVector(&dist, index, value, vec, meta.dims))
 		return;
 
-	level = HnswRandomLevel(meta.m);
-	while (level > 0 && HNSW_ELEMENT_TUPLE_SIZE(meta.dims, meta.m, level) > HNSW_MAX_ITEM_SIZE)
-		level--;
+	level = Min(HnswRandomLevel(meta.m), HnswMaxLevel(meta.dims, meta.vecChunks, meta.m));
 
 	/* the entry point only moves under the exclusive lock */
 	if (level > meta.entryLevel)
@@ -426,19 +514,37 @@ HnswInsertTuple(Relation index, Datum value, ItemPointer heaptid, bool building)
 		HnswGetMeta(index, &meta);
 	}
 
-	HnswSearchBegin(&s, index, &dist, meta.dims, meta.m, vec, meta.efConstruction);
+	HnswSearchBegin(&s, index, &dist, &meta, vec, meta.efConstruction);
 	if (BlockNumberIsValid(meta.entryBlkno))
 		find_links(&s, &meta, level, meta.efConstruction, &links);
 	else
 		memset(&links, 0, sizeof(links));
 
-	etup = form_element(meta.dims, meta.m, level, heaptid, vec, &links, &sz);
-	newtid = add_element(index, etup, sz);
+	/* the vector's chunks (out of line), then the element */
+	appender_begin(&ap, index);
+	if (meta.vecChunks > 0)
+		append_chunks(&ap, vec, meta.dims, meta.vecChunks, chunks);
+	etup = form_element(&meta, level, heaptid, vec, chunks, &links, &sz);
+	newtid = appender_add(&ap, (Item) etup, sz);
+	appender_end(&ap);
 
-	/* the nearest neighbour at level 0 always links back */
+	/*
+	 * The nearest neighbour at level 0 always links back.  Each link reads
+	 * up to 2m + 1 vectors: their memory goes at once.
+	 */
+	linkCtx = AllocSetContextCreate(CurrentMemoryContext, "hnsw link back", ALLOCSET_DEFAULT_SIZES);
 	for (int lc = 0; lc <= Min(level, meta.entryLevel); lc++)
+	{
 		for (int i = 0; i < links.n[lc]; i++)
-			link_back(&s, &links.c[lc][i].tid, lc, &newtid, lc == 0 && i == 0);
+		{
+			MemoryContext oldCtx = MemoryContextSwitchTo(linkCtx);
+
+			link_back(&s, &meta, &links.c[lc][i].tid, lc, &newtid, lc == 0 && i == 0);
+			MemoryContextSwitchTo(oldCtx);
+			MemoryContextReset(linkCtx);
+		}
+	}
+	MemoryContextDelete(linkCtx);
 	HnswSearchEnd(&s);
 
 	if (level > meta.entryLevel)

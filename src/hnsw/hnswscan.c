@@ -228,7 +228,7 @@ start_search(IndexScanDesc scan)
 			memset(so->q, 0, sizeof(float) * so->meta.dims);
 	}
 
-	HnswSearchBegin(&so->s, index, &so->dist, so->meta.dims, so->meta.m, so->q, hnsw_ef_search);
+	HnswSearchBegin(&so->s, index, &so->dist, &so->meta, so->q, hnsw_ef_search);
 	so->ef = hnsw_ef_search;
 	so->iterative = hnsw_iterative_scan != HNSW_ITERATIVE_SCAN_OFF;
 	HnswHeapInit(&so->cand, false, so->ef * 4);

@@ -308,22 +308,28 @@ pin_block(Relation index, BlockNumber blkno)
 }
 
 /*
- * Begin a search for the prepared query vector q
+ * Begin a search of the index described by meta for the prepared query
+ * vector q
  */
 void
-HnswSearchBegin(HnswSearch *s, Relation index, HnswDistance *d, int dims, int m, const float *q,
-				int ef)
+HnswSearchBegin(HnswSearch *s, Relation index, HnswDistance *d, const HnswMetaPageData *meta,
+				const float *q, int ef)
 {
 	s->index = index;
 	s->dist = d;
-	s->dims = dims;
-	s->m = m;
+	s->dims = meta->dims;
+	s->m = meta->m;
+	s->vecChunks = meta->vecChunks;
 	s->q = q;
 	/* a search visits some ef * m elements: size for that from the start */
-	HnswVisitedInit(&s->visited, Max(1024, ef * m * 2));
+	HnswVisitedInit(&s->visited, Max(1024, ef * s->m * 2));
 	s->buf = InvalidBuffer;
 	s->ndistances = 0;
-	s->nbrs = palloc(sizeof(ItemPointerData) * HnswTotalSlots(m, HNSW_MAX_LEVEL));
+	s->nbrs = palloc(sizeof(ItemPointerData) * HnswTotalSlots(s->m, HNSW_MAX_LEVEL));
+	/* the fmgr metric needs whole vectors: out-of-line ones are put together here */
+	s->vecBuf = NULL;
+	if (s->vecChunks > 0 && d->metric == HNSW_METRIC_FMGR)
+		s->vecBuf = palloc(sizeof(float) * s->dims);
 }
 
 /*
@@ -370,6 +376,148 @@ lock_element(HnswSearch *s, ItemPointer tid)
 }
 
 /*
+ * Error for a chunk pointer, of an element on block eblkno, that does not
+ * lead to the expected piece of its vector
+ */
+static void
+pg_attribute_noreturn()
+chunk_corrupted(HnswSearch *s, ItemPointer ctid, BlockNumber eblkno)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INDEX_CORRUPTED),
+			 errmsg("index \"%s\" has an invalid vector chunk (%u,%u) for an element on block %u",
+					RelationGetRelationName(s->index), ItemPointerGetBlockNumberNoCheck(ctid),
+					ItemPointerGetOffsetNumberNoCheck(ctid), eblkno),
+			 errhint("Please REINDEX it.")));
+}
+
+/*
+ * Use the chunk at ctid, on its locked page: copy its coordinates into out
+ * when out is not NULL, otherwise add its part of the distance to the
+ * query to *sum (squared L2, negative inner product and L1 are sums over
+ * coordinates, so chunks add up).  Reports where the chunk starts and how
+ * long it is.
+ */
+static void
+use_chunk(HnswSearch *s, Page page, ItemPointer ctid, BlockNumber eblkno, float *out,
+		  double *sum, int *start, int *count)
+{
+	OffsetNumber offno = ItemPointerGetOffsetNumber(ctid);
+	ItemId		itemid;
+	HnswVectorTuple ctup;
+
+	if (offno < FirstOffsetNumber || offno > PageGetMaxOffsetNumber(page))
+		chunk_corrupted(s, ctid, eblkno);
+	itemid = PageGetItemId(page, offno);
+	if (!ItemIdIsNormal(itemid))
+		chunk_corrupted(s, ctid, eblkno);
+	ctup = (HnswVectorTuple) PageGetItem(page, itemid);
+	if (ctup->type != HNSW_VECTOR_TUPLE || ctup->count == 0 || ctup->start >= (uint32) s->dims ||
+		ctup->count > s->dims - ctup->start ||
+		ItemIdGetLength(itemid) != HNSW_VECTOR_TUPLE_SIZE(ctup->count))
+		chunk_corrupted(s, ctid, eblkno);
+	if (out != NULL)
+		memcpy(out + ctup->start, ctup->x, sizeof(float) * ctup->count);
+	else
+		*sum += HnswDist(s->dist, ctup->count, s->q + ctup->start, ctup->x);
+	*start = ctup->start;
+	*count = ctup->count;
+}
+
+/*
+ * Read the out-of-line vector of element etup, which lies on the
+ * share-locked buffer buf: copy it into out, or (out NULL) return its
+ * distance to the query.  The chunks on buf's own page (usually the last
+ * one: it is written just before the element) are read first; then buf is
+ * unlocked, staying pinned, and every other chunk is read with its page
+ * pinned and share-locked in turn.  So a search never holds two locks,
+ * and pins at most one page more than its caller (HNSW_READ_BATCH).
+ */
+static double
+read_chunked(HnswSearch *s, Buffer buf, HnswElementTuple etup, float *out)
+{
+	ItemPointerData chunks[HNSW_MAX_VEC_CHUNKS];
+	int			starts[HNSW_MAX_VEC_CHUNKS];
+	int			counts[HNSW_MAX_VEC_CHUNKS];
+	BlockNumber eblkno = BufferGetBlockNumber(buf);
+	float	   *dst = out;
+	double		sum = 0;
+	int			pos = 0;
+
+	Assert(s->vecChunks > 0 && s->vecChunks <= HNSW_MAX_VEC_CHUNKS);
+	if (out == NULL && s->dist->metric == HNSW_METRIC_FMGR)
+		dst = s->vecBuf;
+	memcpy(chunks, HnswElementChunks(etup), sizeof(ItemPointerData) * s->vecChunks);
+	for (int i = 0; i < s->vecChunks; i++)
+	{
+		starts[i] = -1;
+		if (ItemPointerIsValid(&chunks[i]) && ItemPointerGetBlockNumber(&chunks[i]) == eblkno)
+			use_chunk(s, BufferGetPage(buf), &chunks[i], eblkno, dst, &sum, &starts[i], &counts[i]);
+	}
+	LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+
+	/* the others in vector order, checking that they follow each other */
+	for (int i = 0; i < s->vecChunks && pos < s->dims; i++)
+	{
+		if (!ItemPointerIsValid(&chunks[i]))
+			chunk_corrupted(s, &chunks[i], eblkno);
+		if (starts[i] < 0)
+		{
+			Buffer		cbuf = pin_block(s->index, ItemPointerGetBlockNumber(&chunks[i]));
+
+			LockBuffer(cbuf, BUFFER_LOCK_SHARE);
+			use_chunk(s, BufferGetPage(cbuf), &chunks[i], eblkno, dst, &sum, &starts[i], &counts[i]);
+			UnlockReleaseBuffer(cbuf);
+		}
+		if (starts[i] != pos)
+			chunk_corrupted(s, &chunks[i], eblkno);
+		pos += counts[i];
+	}
+	if (pos != s->dims)
+		chunk_corrupted(s, &chunks[0], eblkno);
+
+	if (out == NULL && dst != NULL)
+		return HnswDist(s->dist, s->dims, s->q, dst);
+	return sum;
+}
+
+/*
+ * Copy the vector of element etup, on the share-locked buffer buf, into
+ * out; buf is unlocked on return (still pinned)
+ */
+void
+HnswCopyVector(HnswSearch *s, Buffer buf, HnswElementTuple etup, float *out)
+{
+	if (s->vecChunks == 0)
+	{
+		memcpy(out, etup->x, sizeof(float) * s->dims);
+		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+	}
+	else
+		read_chunked(s, buf, etup, out);
+}
+
+/*
+ * Distance from the query to element etup, on the share-locked buffer
+ * buf; buf is unlocked on return (still pinned)
+ */
+static inline float
+element_distance(HnswSearch *s, Buffer buf, HnswElementTuple etup)
+{
+	float		d;
+
+	if (s->vecChunks == 0)
+	{
+		d = (float) HnswDist(s->dist, s->dims, s->q, etup->x);
+		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+	}
+	else
+		d = (float) read_chunked(s, buf, etup, NULL);
+	s->ndistances++;
+	return d;
+}
+
+/*
  * Distance from the query to the element at tid, and its heap row; false
  * if it is gone
  */
@@ -384,11 +532,9 @@ HnswReadDistanceHeap(HnswSearch *s, ItemPointer tid, float *dist, bool *deleted,
 		LockBuffer(s->buf, BUFFER_LOCK_UNLOCK);
 		return false;
 	}
-	*dist = (float) HnswDist(s->dist, s->dims, s->q, etup->x);
 	*deleted = etup->deleted != 0;
 	*heaptid = etup->heaptid;
-	LockBuffer(s->buf, BUFFER_LOCK_UNLOCK);
-	s->ndistances++;
+	*dist = element_distance(s, s->buf, etup);
 	return true;
 }
 
@@ -396,15 +542,17 @@ HnswReadDistanceHeap(HnswSearch *s, ItemPointer tid, float *dist, bool *deleted,
  * Distances from the query to n elements (n <= HNSW_READ_BATCH), with
  * their deleted flags and heap rows; ok[i] is false for an element that is
  * gone.  The pages are pinned together and their line pointers, then the
- * vectors, prefetched before any is read: the reads are bound by memory
- * latency, and overlapping the misses of a batch hides most of it.
+ * elements (with inline vectors, the vectors), prefetched before any is
+ * read: the reads are bound by memory latency, and overlapping the misses
+ * of a batch hides most of it.  Out-of-line vectors are read chunk by
+ * chunk (read_chunked), one more page pinned at a time.
  */
 void
 HnswReadDistances(HnswSearch *s, const ItemPointerData *tids, int n, float *dist,
 				  bool *deleted, ItemPointerData *heaptids, bool *ok)
 {
 	Buffer		bufs[HNSW_READ_BATCH];
-	Size		vecbytes = offsetof(HnswElementTupleData, x) + sizeof(float) * s->dims;
+	Size		vecbytes = offsetof(HnswElementTupleData, x) + HnswVectorBytes(s->dims, s->vecChunks);
 
 	Assert(n <= HNSW_READ_BATCH);
 	for (int i = 0; i < n; i++)
@@ -448,12 +596,12 @@ HnswReadDistances(HnswSearch *s, const ItemPointerData *tids, int n, float *dist
 		ok[i] = etup != NULL;
 		if (etup != NULL)
 		{
-			dist[i] = (float) HnswDist(s->dist, s->dims, s->q, etup->x);
 			deleted[i] = etup->deleted != 0;
 			heaptids[i] = etup->heaptid;
-			s->ndistances++;
+			dist[i] = element_distance(s, bufs[i], etup);
 		}
-		LockBuffer(bufs[i], BUFFER_LOCK_UNLOCK);
+		else
+			LockBuffer(bufs[i], BUFFER_LOCK_UNLOCK);
 		ReleaseBuffer(bufs[i]);
 	}
 }
@@ -477,10 +625,13 @@ HnswReadVector(HnswSearch *s, ItemPointer tid, float *out)
 {
 	HnswElementTuple etup = lock_element(s, tid);
 
-	if (etup != NULL)
-		memcpy(out, etup->x, sizeof(float) * s->dims);
-	LockBuffer(s->buf, BUFFER_LOCK_UNLOCK);
-	return etup != NULL;
+	if (etup == NULL)
+	{
+		LockBuffer(s->buf, BUFFER_LOCK_UNLOCK);
+		return false;
+	}
+	HnswCopyVector(s, s->buf, etup, out);
+	return true;
 }
 
 /*
@@ -494,7 +645,7 @@ HnswReadNeighbors(HnswSearch *s, ItemPointer tid, int level, ItemPointer out)
 
 	if (etup != NULL && etup->level >= level)
 	{
-		ItemPointer slots = HnswElementNeighbors(etup, s->dims);
+		ItemPointer slots = HnswElementNeighbors(etup, s->dims, s->vecChunks);
 		int			start = level == 0 ? 0 : HnswTotalSlots(s->m, level - 1);
 		int			count = HnswLevelSlots(s->m, level);
 

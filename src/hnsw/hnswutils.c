@@ -175,7 +175,7 @@ HnswCheckPage(Relation index, Page page, BlockNumber blkno)
 }
 
 /*
- * Copy the metapage, checking that it is an hnsw index of this version
+ * Copy the metapage, checking that it is an hnsw index of a version we read
  */
 void
 HnswGetMeta(Relation index, HnswMetaPageData *meta)
@@ -193,12 +193,104 @@ HnswGetMeta(Relation index, HnswMetaPageData *meta)
 		ereport(ERROR,
 				(errcode(ERRCODE_INDEX_CORRUPTED),
 				 errmsg("index \"%s\" is not an hnsw index", RelationGetRelationName(index))));
-	if (meta->version != HNSW_VERSION)
+	if (meta->version != HNSW_VERSION_INLINE && meta->version != HNSW_VERSION_CHUNKED)
 		ereport(ERROR,
 				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" has hnsw format version %u, expected %u",
-						RelationGetRelationName(index), meta->version, HNSW_VERSION),
+				 errmsg("index \"%s\" has hnsw format version %u, expected %u or %u",
+						RelationGetRelationName(index), meta->version,
+						HNSW_VERSION_INLINE, HNSW_VERSION_CHUNKED),
 				 errhint("Please REINDEX it.")));
+	/* version 1 metapages end before vecChunks */
+	if (meta->version == HNSW_VERSION_INLINE)
+		meta->vecChunks = 0;
+	else if (meta->vecChunks < HnswChunksNeeded(meta->dims) || meta->vecChunks > HNSW_MAX_VEC_CHUNKS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has %u chunk pointers per element for %u dimensions",
+						RelationGetRelationName(index), meta->vecChunks, meta->dims),
+				 errhint("Please REINDEX it.")));
+}
+
+/*
+ * Fill in the metapage of a new, empty index
+ */
+void
+HnswInitMeta(HnswMetaPage meta, int dims, int m, int efConstruction)
+{
+	memset(meta, 0, sizeof(HnswMetaPageData));
+	meta->magic = HNSW_MAGIC_NUMBER;
+	meta->vecChunks = HnswVecChunksFor(dims, m);
+	meta->version = meta->vecChunks == 0 ? HNSW_VERSION_INLINE : HNSW_VERSION_CHUNKED;
+	meta->dims = dims;
+	meta->m = m;
+	meta->efConstruction = efConstruction;
+	meta->entryBlkno = InvalidBlockNumber;
+	meta->entryOffno = InvalidOffsetNumber;
+	meta->entryLevel = -1;
+	meta->lastBlkno = InvalidBlockNumber;
+}
+
+/*
+ * How a new index of these dimensions and m stores its vectors: 0 for
+ * inside the elements (format version 1), otherwise the number of chunk
+ * pointers per element (version 2).
+ *
+ * Vectors stay inline when an element still fits on a page at a level so
+ * high that fewer than one element in 10,000 draws a higher one: with
+ * HnswRandomLevel, the smallest L with m^(L+1) >= 10,000 (3 for m = 16, 1
+ * for m = 100).  Levels above what fits are capped (HnswMaxLevel), and a
+ * cap that bites often flattens the top of the graph, which slows searches
+ * down; those indexes, and every index whose level-0 element does not fit,
+ * get out-of-line vectors instead.  With m = 16 this keeps vectors of up
+ * to 1915 dimensions inline.
+ */
+int
+HnswVecChunksFor(int dims, int m)
+{
+	int			level = 0;
+	double		rarity = m;
+
+	while (rarity < 10000 && level < HNSW_MAX_LEVEL)
+	{
+		rarity *= m;
+		level++;
+	}
+	if (HNSW_ELEMENT_TUPLE_SIZE(dims, 0, m, level) <= HNSW_MAX_ITEM_SIZE)
+		return 0;
+	return HnswChunksNeeded(dims);
+}
+
+/*
+ * Highest level whose element tuple still fits on a page
+ */
+int
+HnswMaxLevel(int dims, int vecChunks, int m)
+{
+	int			level = HNSW_MAX_LEVEL;
+
+	while (level > 0 && HNSW_ELEMENT_TUPLE_SIZE(dims, vecChunks, m, level) > HNSW_MAX_ITEM_SIZE)
+		level--;
+	return level;
+}
+
+/*
+ * How many of the remaining coordinates of a vector to put in a chunk on a
+ * page with freeSpace bytes left (PageGetFreeSpace: the line pointer is
+ * already counted), or 0 when the chunk should go on a new page instead.
+ * Build and insert both lay out vectors with this.
+ */
+int
+HnswChunkFloats(Size freeSpace, int remaining)
+{
+	Size		room = MAXALIGN_DOWN(Min(freeSpace, HNSW_MAX_ITEM_SIZE));
+	int			fit;
+
+	if (room <= offsetof(HnswVectorTupleData, x))
+		return 0;
+	fit = (int) ((room - offsetof(HnswVectorTupleData, x)) / sizeof(float));
+	if (fit >= remaining)
+		return remaining;
+	return fit >= HNSW_CHUNK_MIN_FLOATS ? fit : 0;
 }
 
 /*

@@ -126,7 +126,7 @@ repair_level(HnswSearch *s, ItemPointer tid, int level, ItemPointer old, HnswVis
 		}
 	}
 	if (!any)
-		return;
+		goto done;
 
 	/* distances from this element; drop what is gone or deleted */
 	{
@@ -152,7 +152,14 @@ repair_level(HnswSearch *s, ItemPointer tid, int level, ItemPointer old, HnswVis
 			ItemPointerSetInvalid(&list[i]);
 	}
 	/* a concurrent insert changed the list: leave it, it holds live links */
-	HnswWriteSlots(s->index, tid, s->dims, s->m, level, old, list, nslots);
+	HnswWriteSlots(s, tid, level, old, list, nslots);
+
+done:
+	/* a page's elements are repaired in one memory context: free as we go */
+	pfree(seen.entries);
+	pfree(hop);
+	pfree(list);
+	pfree(cands);
 }
 
 /*
@@ -202,7 +209,7 @@ repair_page(Relation index, BlockNumber blkno, HnswMetaPageData *meta, HnswDista
 		HnswSearch	s;
 
 		ItemPointerSet(&tid, blkno, offs[i]);
-		HnswSearchBegin(&s, index, dist, meta->dims, meta->m, vec, 1);
+		HnswSearchBegin(&s, index, dist, meta, vec, 1);
 		for (int level = 0; level <= levels[i]; level++)
 		{
 			if (!HnswReadSlots(&s, &tid, level, old, vec))
