@@ -350,6 +350,8 @@ extern int	HnswCandidateCmp(const void *a, const void *b);
 extern void HnswSearchBegin(HnswSearch *s, Relation index, HnswDistance *d, int dims, int m,
 							const float *q, int ef);
 extern void HnswSearchEnd(HnswSearch *s);
+extern Buffer HnswPinBlock(Relation rel, BlockNumber blkno);
+extern Buffer HnswRecentBuffer(Relation rel, BlockNumber blkno);
 extern bool HnswReadDistance(HnswSearch *s, ItemPointer tid, float *dist, bool *deleted);
 extern bool HnswReadDistanceHeap(HnswSearch *s, ItemPointer tid, float *dist, bool *deleted,
 								 ItemPointer heaptid);

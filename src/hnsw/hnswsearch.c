@@ -293,10 +293,24 @@ recent_slot(Relation index, BlockNumber blkno)
 }
 
 /*
- * Pin a block of the index, through the recent-buffer hint when it works
+ * The buffer that held a block of a relation when this backend last pinned
+ * it through HnswPinBlock, or InvalidBuffer; a hint for prefetching only
  */
-static Buffer
-pin_block(Relation index, BlockNumber blkno)
+Buffer
+HnswRecentBuffer(Relation rel, BlockNumber blkno)
+{
+	for (int i = 0; i < N_RECENT_INDEXES; i++)
+		if (RelFileNodeEquals(recent[i].node, rel->rd_node) && recent[i].bufs != NULL)
+			return blkno < recent[i].size ? recent[i].bufs[blkno] : InvalidBuffer;
+	return InvalidBuffer;
+}
+
+/*
+ * Pin a block of a relation (an index, or the heap of an exact scan),
+ * through the recent-buffer hint when it works
+ */
+Buffer
+HnswPinBlock(Relation index, BlockNumber blkno)
 {
 	Buffer	   *slot = recent_slot(index, blkno);
 
@@ -354,7 +368,7 @@ lock_element(HnswSearch *s, ItemPointer tid)
 	{
 		if (BufferIsValid(s->buf))
 			ReleaseBuffer(s->buf);
-		s->buf = pin_block(s->index, blkno);
+		s->buf = HnswPinBlock(s->index, blkno);
 	}
 	LockBuffer(s->buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(s->buf);
@@ -411,7 +425,7 @@ HnswReadDistances(HnswSearch *s, const ItemPointerData *tids, int n, float *dist
 	{
 		Page		page;
 
-		bufs[i] = pin_block(s->index, ItemPointerGetBlockNumber(&tids[i]));
+		bufs[i] = HnswPinBlock(s->index, ItemPointerGetBlockNumber(&tids[i]));
 		page = BufferGetPage(bufs[i]);
 		__builtin_prefetch(page);
 		__builtin_prefetch(&((PageHeader) page)->pd_linp[ItemPointerGetOffsetNumber(&tids[i]) - 1]);
