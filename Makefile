@@ -15,7 +15,7 @@ endif
 HNSW_OBJS = src/hnsw/hnsw.o src/hnsw/hnswbuild.o src/hnsw/hnswinsert.o src/hnsw/hnswscan.o \
 	src/hnsw/hnswsearch.o src/hnsw/hnswutils.o src/hnsw/hnswvacuum.o src/hnsw/hnswcheck.o \
 	src/hnsw/hnswgraph.o
-OBJS = src/vecrec.o src/vector.o src/distance.o src/verify.o $(KERNEL_OBJS) $(HNSW_OBJS)
+OBJS = src/vecrec.o src/vector.o src/distance.o src/verify.o src/exactscan.o $(KERNEL_OBJS) $(HNSW_OBJS)
 HEADERS = src/vector.h
 
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql

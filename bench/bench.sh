@@ -23,9 +23,12 @@
 #   --parallel              also time a second build with 1 worker (0 if the main one had
 #                           workers), reported apart, then dropped
 #   --skip-pgvector         vecrec alone
-#   --filters               filtered workload: WHERE category < c (10%, 1%, 0.1%) with
+#   --filters               filtered workload: WHERE category < c (10%, 1%, 0.1%) LIMIT 10, and
+#                           the issue's shape WHERE in_stock AND category = $2 LIMIT 12, with
 #                           hnsw.iterative_scan off / relaxed_order / strict_order (the hnsw
-#                           index forced) and the planner's free choice
+#                           index forced) and the planner's free choice (default ef_search,
+#                           and the ef_search values of --planner-ef)
+#   --planner-ef "LIST"     ef_search values of extra planner runs (default "60")
 #   --filter-ef "LIST"      ef_search values of the forced filtered runs (default "40 100")
 #   --no-sweep              skip the unfiltered ef sweep (with --filters)
 #   --data DIR              GloVe-100 folder (default: get_glove100.sh's default)
@@ -59,9 +62,12 @@
 # Filters (--filters): items gets category int and in_stock bool, generated
 # from id (category = (id * 2654435761) % 1000, uniform), and a btree on
 # category; the exact filtered top 10 is computed before the hnsw index
-# exists.  For each c in 100, 10, 1: the forced hnsw plan with each
-# iterative_scan mode and --filter-ef value, and the planner's own plan;
-# rows per query, recall@10, qps and latency (first --clients value).
+# exists.  For each c in 100, 10, 1 (WHERE category < c LIMIT 10), and for
+# the issue's shape (WHERE in_stock AND category = $2 LIMIT 12, query qid
+# looking in category qid * 7 % 1000, recall@12 against the exact top 12):
+# the forced hnsw plan with each iterative_scan mode and --filter-ef value,
+# and the planner's own plan (default ef_search and each --planner-ef);
+# rows per query, recall, qps and latency (first --clients value).
 #
 # The vecrec library is pinned: a copy taken at the start is what
 # bench_vecrec loads (dynamic_library_path and the functions' probin), so a
@@ -97,9 +103,10 @@ LOWMEM=0
 SKIP_PGV=0
 FILTERS=0
 FILTER_EFS="40 100"
+PLANNER_EFS="60"
 SWEEP=1
 DATA=""
-SELS="100 10 1"          # category < c: 10%, 1%, 0.1%
+SELS="100 10 1 eq"       # category < c: 10%, 1%, 0.1%; eq: in_stock AND category = $2 LIMIT 12
 FULL_BASE=331479
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
@@ -121,6 +128,7 @@ while [[ $# -gt 0 ]]; do
         --skip-pgvector) SKIP_PGV=1 ;;
         --filters) FILTERS=1 ;;
         --filter-ef) FILTER_EFS="${2:?--filter-ef needs a value}"; shift ;;
+        --planner-ef) PLANNER_EFS="${2?--planner-ef needs a value}"; shift ;;
         --no-sweep) SWEEP=0 ;;
         --data) DATA="${2:?--data needs a value}"; shift ;;
         -h|--help) usage; exit 0 ;;
@@ -145,10 +153,11 @@ isnum "$PW" && ((PW <= 64)) || die "--parallel-workers must be 0..64"
 read -r -a EF_LIST <<<"$EFS"
 read -r -a CLIENT_LIST <<<"$CLIENTS"
 read -r -a FILTER_EF_LIST <<<"$FILTER_EFS"
+read -r -a PLANNER_EF_LIST <<<"$PLANNER_EFS"
 read -r -a SEL_LIST <<<"$SELS"
 ((${#EF_LIST[@]} >= 1)) || die "--ef: empty list"
 ((${#CLIENT_LIST[@]} >= 1)) || die "--clients: empty list"
-for v in "${EF_LIST[@]}" "${FILTER_EF_LIST[@]}"; do isnum "$v" && ((v >= 1 && v <= 1000)) || die "ef_search $v not in 1..1000"; done
+for v in "${EF_LIST[@]}" "${FILTER_EF_LIST[@]}" "${PLANNER_EF_LIST[@]}"; do isnum "$v" && ((v >= 1 && v <= 1000)) || die "ef_search $v not in 1..1000"; done
 for v in "${CLIENT_LIST[@]}"; do isnum "$v" && ((v >= 1 && v <= 64)) || die "client count $v not in 1..64"; done
 [[ $SWEEP -eq 1 || $FILTERS -eq 1 ]] || die "--no-sweep without --filters leaves nothing to measure"
 # sort the ef list numerically (the interpolation walks it in order)
@@ -233,10 +242,13 @@ say "base rows $NBASE, queries $NQ, m=$M ef_construction=$EFC, ef_search: ${EF_L
 FILTER_COLS=""
 if [[ $FILTERS -eq 1 ]]; then
     # deterministic from id: category uniform in 0..999 (2654435761 is odd and
-    # coprime with 1000, so each block of 1000 ids covers every category once)
+    # coprime with 1000, so each block of 1000 ids covers every category once);
+    # in_stock (80%) from id / 1000, independent of category (a function of
+    # id % 1000: an earlier in_stock from id % 5 made every category all in
+    # stock or all out of it)
     FILTER_COLS=",
     category int GENERATED ALWAYS AS (((id::bigint * 2654435761) % 1000)::int) STORED,
-    in_stock bool GENERATED ALWAYS AS (((id::bigint * 2246822519) % 5) <> 0) STORED"
+    in_stock bool GENERATED ALWAYS AS (((id / 1000) % 5) <> 0) STORED"
 fi
 
 load_db() {
@@ -300,7 +312,11 @@ for db in "${DBS[@]}"; do load_db "$db"; done
 # ground truth (before any hnsw index exists, so every plan is exact)
 # ---------------------------------------------------------------------------
 TRUTH_SQL="INSERT INTO truth SELECT q.qid, ARRAY(SELECT id FROM items ORDER BY embedding <=> q.v, id LIMIT 10) FROM queries q"
-TRUTHF_SQL="INSERT INTO truth_f SELECT c, q.qid, ARRAY(SELECT id FROM items WHERE category < c ORDER BY embedding <=> q.v, id LIMIT 10) FROM queries q, unnest(ARRAY[$(IFS=,; echo "${SEL_LIST[*]}")]) c"
+NUM_SELS=$(printf '%s\n' "${SEL_LIST[@]}" | grep -E '^[0-9]+$' | paste -sd, -)
+# the issue's shape: query qid looks in category (qid * 7) % 1000 (pgbench: \set cat), c = -1 in truth_f
+EQ_CAT="(:qid * 7 % 1000)"
+TRUTHF_SQL="INSERT INTO truth_f SELECT c, q.qid, ARRAY(SELECT id FROM items WHERE category < c ORDER BY embedding <=> q.v, id LIMIT 10) FROM queries q, unnest(ARRAY[$NUM_SELS]) c"
+TRUTHF_EQ_SQL="INSERT INTO truth_f SELECT -1, q.qid, ARRAY(SELECT id FROM items WHERE in_stock AND category = q.qid * 7 % 1000 ORDER BY embedding <=> q.v, id LIMIT 12) FROM queries q"
 
 copy_table() {   # copy_table FROM_DB TO_DB TABLE
     PGOPTIONS="" "${PSQL[@]}" -d "$1" -c "\\copy $3 TO pstdout" >"$WORK/$3.copy" || die "copying $3 out of $1 failed"
@@ -327,8 +343,8 @@ else
     q bench_vecrec "" -c "$TRUTH_SQL"
 fi
 if [[ $FILTERS -eq 1 ]]; then
-    q bench_vecrec "" -c "$TRUTHF_SQL"
-    say "filtered ground truth: rows matching category < c: $(q bench_vecrec "" -c "SELECT string_agg(format('c=%s: %s', c, (SELECT count(*) FROM items WHERE category < c)), ', ') FROM unnest(ARRAY[$(IFS=,; echo "${SEL_LIST[*]}")]) c")"
+    q bench_vecrec "" -c "$TRUTHF_SQL" -c "$TRUTHF_EQ_SQL"
+    say "filtered ground truth: rows matching category < c: $(q bench_vecrec "" -c "SELECT string_agg(format('c=%s: %s', c, (SELECT count(*) FROM items WHERE category < c)), ', ') FROM unnest(ARRAY[$NUM_SELS]) c"); in_stock AND category = x: $(q bench_vecrec "" -c "SELECT round(avg(n), 1) FROM (SELECT count(*) n FROM items WHERE in_stock GROUP BY category) s") on average"
 fi
 if [[ " ${DBS[*]} " == *" bench_pgvector "* ]]; then
     # pgvector computes the same exact answers as a cross-check, then takes vecrec's
@@ -343,7 +359,8 @@ if [[ " ${DBS[*]} " == *" bench_pgvector "* ]]; then
     say "cross-check: pgvector's exact top 10 differs from vecrec's on $bad of $tot queries"
     ((bad * 100 <= tot)) || warn "exact top 10 of vecrec and pgvector differ on $bad of $tot queries"
     if [[ $FILTERS -eq 1 ]]; then
-        q bench_pgvector "" -c "${TRUTHF_SQL/INSERT INTO truth_f/INSERT INTO truth_f_check} WHERE q.qid < 50"
+        q bench_pgvector "" -c "${TRUTHF_SQL/INSERT INTO truth_f/INSERT INTO truth_f_check} WHERE q.qid < 50" \
+            -c "${TRUTHF_EQ_SQL/INSERT INTO truth_f/INSERT INTO truth_f_check} WHERE q.qid < 50"
         copy_table bench_vecrec bench_pgvector truth_f
         read -r bad tot <<<"$(compare_truth bench_pgvector truth_f "c, qid")"
         say "cross-check: pgvector's exact filtered top 10 differs from vecrec's on $bad of $tot (c, query) pairs"
@@ -402,7 +419,8 @@ BASE_OPTS="-c jit=off -c max_parallel_workers_per_gather=0 -c plan_cache_mode=fo
 
 # plan_of DB OPTS SQL -> compact plan (InitPlan on queries left out)
 plan_of() {
-    local sql="${3//:qid/\$1}"
+    local sql="${3//:cat/$EQ_CAT}"
+    sql="${sql//:qid/\$1}"
     q "$1" "$BASE_OPTS $2" -c "PREPARE bench_q(int) AS $sql" -c "EXPLAIN (COSTS OFF) EXECUTE bench_q(0)" \
         | awk '/InitPlan/ { skip = 1; ind = match($0, /[^ ]/); next }
                skip && match($0, /[^ ]/) > ind { next }
@@ -411,6 +429,7 @@ plan_of() {
 }
 plan_kind() {
     case "$1" in
+        *"Vecrec Exact Scan"*) echo "exact-scan(bitmap)" ;;
         *"using items_hnsw"*) echo hnsw ;;
         *"Bitmap Heap Scan"*) echo "bitmap(btree)+sort" ;;
         *"using items_category"*) echo "btree+sort" ;;
@@ -421,10 +440,11 @@ plan_kind() {
 
 # recall_of DB OPTS SQL TRUTH -> "queries rows_per_query recall duplicates"
 recall_of() {
-    local sql="${3//:qid/\$1}"
+    local sql="${3//:cat/$EQ_CAT}"
+    sql="${sql//:qid/\$1}"
     q "$1" "$BASE_OPTS $2" -F ' ' -c "PREPARE bench_q(int) AS $sql" -c "
         SELECT count(*), round(avg(cardinality(r.ids)), 3),
-               round(avg((SELECT count(DISTINCT g) FROM unnest(r.ids) g WHERE g = ANY (t.ids)) / 10.0), 4),
+               round(avg((SELECT count(DISTINCT g) FROM unnest(r.ids) g WHERE g = ANY (t.ids))::numeric / greatest(cardinality(t.ids), 1)), 4),
                sum(cardinality(r.ids) - (SELECT count(DISTINCT g) FROM unnest(r.ids) g))
           FROM bench_ids($NQ) r JOIN $4 t ON t.qid = r.qid"
 }
@@ -442,7 +462,9 @@ timed() {
     local db=$1 opts=$2 sql=$3 c=$4 tag=$5 dir tps n nch0 ticks0 ticks1 i
     dir="$WORK/pgb.$tag"
     rm -rf "$dir"; mkdir -p "$dir"
-    printf '\\set qid random(0, %d)\n%s;\n' "$((NQ - 1))" "$sql" >"$dir/script.sql"
+    printf '\\set qid random(0, %d)\n' "$((NQ - 1))" >"$dir/script.sql"
+    if [[ "$sql" == *:cat* ]]; then printf '\\set cat %s\n' "$EQ_CAT" >>"$dir/script.sql"; fi
+    printf '%s;\n' "$sql" >>"$dir/script.sql"
     nch0=$(pm_nchildren); ticks0=$(pm_child_ticks)
     if ! PGOPTIONS="$BASE_OPTS $opts" "$BINDIR/pgbench" -h "$CLUSTER" -p "$PORT" -U postgres -n -M prepared \
             -f "$dir/script.sql" -c "$c" -j "$c" -T "$DURATION" --random-seed=20241122 \
@@ -590,16 +612,25 @@ if [[ $FILTERS -eq 1 ]]; then
         for ef in "${FILTER_EF_LIST[@]}"; do F_CONFIGS+=("$mode:$ef"); done
     done
     F_CONFIGS+=("planner:default")
+    for ef in "${PLANNER_EF_LIST[@]}"; do F_CONFIGS+=("planner:$ef"); done
     C1=${CLIENT_LIST[0]}
     say "filters: ${#SEL_LIST[@]} selectivities x ${#F_CONFIGS[@]} configurations x $REPS reps x ${#DBS[@]} databases x ${DURATION}s, $C1 client(s)"
     k=0
     for sel in "${SEL_LIST[@]}"; do
-        fsql="SELECT id FROM items WHERE category < $sel ORDER BY embedding <=> (SELECT v FROM queries WHERE qid = :qid) LIMIT 10"
-        ftruth="(SELECT qid, ids FROM truth_f WHERE c = $sel)"
+        if [[ $sel == eq ]]; then
+            flimit=12
+            fsql="SELECT id FROM items WHERE in_stock AND category = :cat ORDER BY embedding <=> (SELECT v FROM queries WHERE qid = :qid) LIMIT 12"
+            ftruth="(SELECT qid, ids FROM truth_f WHERE c = -1)"
+        else
+            flimit=10
+            fsql="SELECT id FROM items WHERE category < $sel ORDER BY embedding <=> (SELECT v FROM queries WHERE qid = :qid) LIMIT 10"
+            ftruth="(SELECT qid, ids FROM truth_f WHERE c = $sel)"
+        fi
         for cfg in "${F_CONFIGS[@]}"; do
             mode=${cfg%%:*} ef=${cfg#*:}
             if [[ $mode == planner ]]; then
                 opts="-c hnsw.iterative_scan=relaxed_order"   # everything else default (ef_search 40)
+                [[ $ef == default ]] || opts+=" -c hnsw.ef_search=$ef"
             else
                 # force the hnsw index: no seq scan, no bitmap scan, no sort (btree + sort)
                 opts="-c enable_seqscan=off -c enable_bitmapscan=off -c enable_sort=off -c hnsw.ef_search=$ef -c hnsw.iterative_scan=$mode"
@@ -614,8 +645,8 @@ if [[ $FILTERS -eq 1 ]]; then
                 read -r nq rows rec dups <<<"$(recall_of "$db" "$opts" "$fsql" "$ftruth")"
                 F_ROWS[$key]=$rows; F_RECALL[$key]=$rec
                 ((dups == 0)) || PROBLEMS+=("$db category<$sel $cfg: $dups duplicate ids")
-                if [[ $mode != off && "$rows" != "10.000" ]]; then
-                    PROBLEMS+=("$db category<$sel $cfg: $rows rows per query on average (LIMIT 10)")
+                if [[ $mode != off && "$rows" != "$flimit.000" ]]; then
+                    PROBLEMS+=("$db category<$sel $cfg: $rows rows per query on average (LIMIT $flimit)")
                 fi
             done
             declare -A acc=()
@@ -780,12 +811,14 @@ fi
 if [[ $FILTERS -eq 1 ]]; then
     echo
     echo "filtered: SELECT id FROM items WHERE category < c ORDER BY embedding <=> q LIMIT 10 ($NQ queries, $C1 client(s), exact filtered top 10)"
-    echo "  forced = enable_seqscan/bitmapscan/sort off (hnsw index); planner = default settings, hnsw.iterative_scan=relaxed_order, ef_search default"
+    echo "  and (eq...): WHERE in_stock AND category = \$2 ... LIMIT 12, recall@12 against the exact top 12"
+    echo "  forced = enable_seqscan/bitmapscan/sort off (hnsw index); planner = default settings, hnsw.iterative_scan=relaxed_order, ef_search default or the ef shown"
     fmt='%-6s %-10s %-16s %7s %-18s %7s %9s %8s %7s %7s %7s\n'
     # shellcheck disable=SC2059
     printf "$fmt" filter extension iterative_scan ef plan rows/q 'recall@10' qps p50_ms p99_ms cpu_ms
     for sel in "${SEL_LIST[@]}"; do
-        pct=$(awk -v c="$sel" 'BEGIN { printf "%g%%", c / 10 }')
+        if [[ $sel == eq ]]; then pct="eq0.1%&in_stock/12"
+        else pct=$(awk -v c="$sel" 'BEGIN { printf "%g%%", c / 10 }'); fi
         for db in "${DBS[@]}"; do
             for cfg in "${F_CONFIGS[@]}"; do
                 mode=${cfg%%:*} ef=${cfg#*:}
@@ -805,7 +838,7 @@ if [[ $FILTERS -eq 1 ]]; then
     echo "plans chosen by the planner (default settings, iterative_scan=relaxed_order):"
     for sel in "${SEL_LIST[@]}"; do
         for db in "${DBS[@]}"; do
-            echo "  category < $sel, ${EXT[$db]}: ${F_PLAN[$db,$sel,planner:default]}"
+            echo "  $( [[ $sel == eq ]] && echo "in_stock AND category = x" || echo "category < $sel"), ${EXT[$db]}: ${F_PLAN[$db,$sel,planner:default]}"
         done
     done
 fi

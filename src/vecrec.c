@@ -15,6 +15,7 @@
 
 #include "compat.h"
 #include "distance.h"
+#include "exactscan.h"
 #include "hnsw.h"
 
 VECREC_MODULE_MAGIC;
@@ -31,6 +32,7 @@ _PG_init(void)
 {
 	DistanceInit();
 	HnswInit();
+	ExactScanInit();
 	MarkGUCPrefixReserved("vecrec");
 }
 

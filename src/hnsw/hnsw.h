@@ -50,6 +50,13 @@
 #define HNSW_MIN_EF_SEARCH	1
 #define HNSW_MAX_EF_SEARCH	1000
 
+/*
+ * Rows an iterative scan hands out per hnsw.ef_search of search depth: the
+ * ratio a plain scan with the default ef_search has to LIMIT 10 (see
+ * hnswscan.c handout_cap)
+ */
+#define HNSW_ITERATIVE_ROWS	10
+
 /* Levels 0 .. HNSW_MAX_LEVEL; with m >= 2 higher levels are vanishingly rare */
 #define HNSW_MAX_LEVEL		15
 
@@ -456,6 +463,8 @@ extern int	HnswCandidateCmp(const void *a, const void *b);
 extern void HnswSearchBegin(HnswSearch *s, Relation index, HnswDistance *d,
 							const HnswMetaPageData *meta, const float *q, int ef);
 extern void HnswSearchEnd(HnswSearch *s);
+extern Buffer HnswPinBlock(Relation rel, BlockNumber blkno);
+extern Buffer HnswRecentBuffer(Relation rel, BlockNumber blkno);
 extern bool HnswReadDistance(HnswSearch *s, ItemPointer tid, float *dist, bool *deleted);
 extern bool HnswReadDistanceHeap(HnswSearch *s, ItemPointer tid, float *dist, bool *deleted,
 								 ItemPointer heaptid);

@@ -6,13 +6,18 @@
  * The first call descends greedily from the entry point to level 0, then
  * searches level 0 for the hnsw.ef_search nearest elements and returns
  * them nearest first.  With hnsw.iterative_scan on, the search state is
- * kept, and when the executor asks for more (a WHERE clause rejected rows)
- * the search resumes with a larger ef and returns the next batch:
- * relaxed_order returns every new result (a batch may hold rows nearer
- * than the last one returned), strict_order skips those so that distances
- * never decrease.  hnsw.max_scan_tuples and work_mem *
- * hnsw.scan_mem_multiplier bound the searching: past them, the scan hands
- * out the elements it has already measured, nearest first, and then ends.
+ * kept (every candidate and result outside the bound included), and rows
+ * go out at the pace of a LIMIT 10 scan: the first ten of the ef_search
+ * found, then, each time the executor wants more (a WHERE clause rejected
+ * rows), ef grows, the search resumes, and the next rows go out, always
+ * from the nearest ef * 10 / ef_search results, where a search is
+ * reliable.  relaxed_order returns every new row (a batch may hold rows
+ * nearer than the last one returned), strict_order skips those so that
+ * distances never decrease.  hnsw.max_scan_tuples (elements whose distance
+ * the scan computed, checked before each expansion once the first batch is
+ * out) and work_mem * hnsw.scan_mem_multiplier bound the searching: past
+ * them, the scan hands out every element it has already measured, nearest
+ * first, and then ends.
  *
  * Copyright (c) 2026, vecrec developers
  *
@@ -46,9 +51,10 @@ typedef struct HnswScanOpaqueData
 	HnswHeap	cand;			/* to expand, nearest first */
 	HnswHeap	found;			/* best ef results, farthest on top */
 	HnswHeap	later;			/* results beyond ef, nearest first */
-	HnswHeap	laterCand;		/* candidates beyond the bound, nearest first */
 	int			ef;
+	int			efStep;			/* hnsw.ef_search at the start */
 	bool		iterative;		/* hnsw.iterative_scan was on at the start */
+	bool		bounded;		/* past the first batch: max_scan_tuples applies */
 	HnswCandidate *batch;		/* results to hand out, nearest first */
 	int			nbatch;
 	int			pos;
@@ -93,13 +99,16 @@ hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int no
 }
 
 /*
- * Does the scan's memory exceed work_mem * hnsw.scan_mem_multiplier?
+ * Has the scan reached hnsw.max_scan_tuples elements measured, or memory
+ * beyond work_mem * hnsw.scan_mem_multiplier?
  */
 static bool
-over_memory(HnswScanOpaque so)
+past_limits(HnswScanOpaque so)
 {
 	double		limit = (double) work_mem * 1024 * hnsw_scan_mem_multiplier;
 
+	if (so->s.ndistances >= hnsw_max_scan_tuples)
+		return true;
 	return (double) MemoryContextMemAllocated(so->ctx, true) > limit;
 }
 
@@ -130,8 +139,11 @@ queue_element(HnswScanOpaque so, HnswVisitedEntry *e, ItemPointer tid, float d,
 	}
 	else if (so->iterative)
 	{
-		/* only a later batch can need it */
-		HnswHeapPush(&so->laterCand, d, tid);
+		/*
+		 * Only a later batch can need it.  As a candidate it waits in cand,
+		 * where the search stops before reaching it until ef grows.
+		 */
+		HnswHeapPush(&so->cand, d, tid);
 		if (!(e->flags & HNSW_VISITED_DELETED))
 			HnswHeapPush(&so->later, d, tid);
 	}
@@ -195,6 +207,11 @@ search_level0(HnswScanOpaque so)
 
 		if (so->found.n >= so->ef && c.dist > so->found.items[0].dist)
 			break;
+		if (so->bounded && past_limits(so))
+		{
+			so->draining = true;
+			break;
+		}
 		HnswHeapPop(&so->cand);
 		e = HnswVisitedAdd(&so->s.visited, &c.tid, &seen);
 		if (e->flags & HNSW_VISITED_EXPANDED)
@@ -230,11 +247,12 @@ start_search(IndexScanDesc scan)
 
 	HnswSearchBegin(&so->s, index, &so->dist, &so->meta, so->q, hnsw_ef_search);
 	so->ef = hnsw_ef_search;
+	so->efStep = hnsw_ef_search;
+	so->bounded = false;
 	so->iterative = hnsw_iterative_scan != HNSW_ITERATIVE_SCAN_OFF;
 	HnswHeapInit(&so->cand, false, so->ef * 4);
 	HnswHeapInit(&so->found, true, so->ef + 1);
 	HnswHeapInit(&so->later, false, 64);
-	HnswHeapInit(&so->laterCand, false, 64);
 	so->batch = palloc(sizeof(HnswCandidate) * (so->ef + 1));
 	so->nbatch = so->pos = 0;
 	so->lastDist = -FLT_MAX;
@@ -255,19 +273,15 @@ start_search(IndexScanDesc scan)
 }
 
 /*
- * Grow ef for the next batch and move what waited beyond the old bound
- * back into play
+ * Grow ef for the next batch, by ef_search or a quarter, whichever is more
+ * (so that a deep scan takes few steps), and move the results that waited
+ * beyond the old bound back into play
  */
 static void
 widen_search(HnswScanOpaque so)
 {
-	so->ef += hnsw_ef_search;
-	while (so->laterCand.n > 0)
-	{
-		HnswCandidate c = HnswHeapPop(&so->laterCand);
-
-		HnswHeapPush(&so->cand, c.dist, &c.tid);
-	}
+	so->ef += Max(so->efStep, so->ef / 4);
+	so->bounded = true;
 	while (so->later.n > 0 && so->found.n < so->ef)
 	{
 		HnswCandidate c = HnswHeapPop(&so->later);
@@ -276,12 +290,75 @@ widen_search(HnswScanOpaque so)
 	}
 }
 
+/* Is a nearer than b (ties broken by item pointer, as HnswCandidateCmp)? */
+static inline bool
+cand_less(const HnswCandidate *a, const HnswCandidate *b)
+{
+	return HnswCandidateCmp(a, b) < 0;
+}
+
 /*
- * Move into the batch, nearest first, the results in found (and, when
- * draining, in later) not returned yet; returns how many
+ * Reorder c[0 .. n-1] so that its k nearest come first, in any order
+ * (quickselect, median of three)
+ */
+static void
+select_nearest(HnswCandidate *c, int n, int k)
+{
+	int			lo = 0,
+				hi = n - 1;
+
+	while (lo < hi && k > lo && k <= hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+		HnswCandidate pivot,
+					tmp;
+		int			i = lo,
+					j = hi;
+
+		/* median of three as pivot */
+		if (cand_less(&c[mid], &c[lo]))
+		{
+			tmp = c[mid]; c[mid] = c[lo]; c[lo] = tmp;
+		}
+		if (cand_less(&c[hi], &c[lo]))
+		{
+			tmp = c[hi]; c[hi] = c[lo]; c[lo] = tmp;
+		}
+		if (cand_less(&c[hi], &c[mid]))
+		{
+			tmp = c[hi]; c[hi] = c[mid]; c[mid] = tmp;
+		}
+		pivot = c[mid];
+		while (i <= j)
+		{
+			while (cand_less(&c[i], &pivot))
+				i++;
+			while (cand_less(&pivot, &c[j]))
+				j--;
+			if (i <= j)
+			{
+				tmp = c[i]; c[i] = c[j]; c[j] = tmp;
+				i++;
+				j--;
+			}
+		}
+		/* now c[lo .. j] <= pivot <= c[i .. hi] */
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			break;
+	}
+}
+
+/*
+ * Move into the batch, nearest first, the results not returned yet among
+ * the nearest cap of found (and, when draining, all of found and later);
+ * returns how many
  */
 static int
-collect_batch(HnswScanOpaque so)
+collect_batch(HnswScanOpaque so, int cap)
 {
 	int			total = so->found.n + (so->draining ? so->later.n : 0);
 	int			n = 0;
@@ -292,8 +369,14 @@ collect_batch(HnswScanOpaque so)
 	{
 		memcpy(so->batch + so->found.n, so->later.items, sizeof(HnswCandidate) * so->later.n);
 		so->later.n = 0;
+		cap = total;
 	}
-	qsort(so->batch, total, sizeof(HnswCandidate), HnswCandidateCmp);
+	else if (cap < total)
+	{
+		/* only the nearest cap can go out: no need to sort the rest */
+		select_nearest(so->batch, total, cap);
+		total = cap;
+	}
 	for (int i = 0; i < total; i++)
 	{
 		bool		seen;
@@ -301,12 +384,41 @@ collect_batch(HnswScanOpaque so)
 
 		if (e->flags & HNSW_VISITED_RETURNED)
 			continue;
+		so->batch[n++] = so->batch[i];
+	}
+	qsort(so->batch, n, sizeof(HnswCandidate), HnswCandidateCmp);
+
+	/* mark them returned, and in strict order drop those out of order */
+	total = n;
+	n = 0;
+	for (int i = 0; i < total; i++)
+	{
+		bool		seen;
+		HnswVisitedEntry *e = HnswVisitedAdd(&so->s.visited, &so->batch[i].tid, &seen);
+
 		e->flags |= HNSW_VISITED_RETURNED;
 		if (hnsw_iterative_scan == HNSW_ITERATIVE_SCAN_STRICT && so->batch[i].dist < so->lastDist)
 			continue;
 		so->batch[n++] = so->batch[i];
 	}
 	return n;
+}
+
+/*
+ * How many of the nearest results of the search so far may be handed out.
+ * A plain scan hands out all of them.  An iterative scan keeps the ratio of
+ * ef to rows that hnsw.ef_search has to a LIMIT of HNSW_ITERATIVE_ROWS:
+ * the r-th row comes from a search with ef >= r * ef_search /
+ * HNSW_ITERATIVE_ROWS.  The nearest results of a search are the reliable
+ * ones, so recall holds up however deep the scan goes, where handing out
+ * all ef results at each step lets recall fall with depth.
+ */
+static int
+handout_cap(HnswScanOpaque so)
+{
+	if (!so->iterative)
+		return so->ef;
+	return Max(1, (int) ((int64) so->ef * HNSW_ITERATIVE_ROWS / so->efStep));
 }
 
 /*
@@ -319,20 +431,24 @@ next_batch(HnswScanOpaque so)
 	for (;;)
 	{
 		int			n;
+		bool		done;
 
 		if (so->exhausted)
 			return false;
 		if (!so->draining)
 			search_level0(so);
 
-		n = collect_batch(so);
+		/* nothing left to search: every result found is final */
+		done = so->cand.n == 0;
+		if (done && so->iterative)
+			so->draining = true;
+		n = collect_batch(so, handout_cap(so));
 		so->nbatch = n;
 		so->pos = 0;
 
-		if (!so->iterative || so->draining ||
-			(so->cand.n == 0 && so->laterCand.n == 0 && so->later.n == 0))
+		if (!so->iterative || so->draining)
 			so->exhausted = true;
-		else if (so->s.visited.n >= (uint32) hnsw_max_scan_tuples || over_memory(so))
+		else if (past_limits(so))
 			so->draining = true;
 		else
 			widen_search(so);

@@ -293,10 +293,24 @@ recent_slot(Relation index, BlockNumber blkno)
 }
 
 /*
- * Pin a block of the index, through the recent-buffer hint when it works
+ * The buffer that held a block of a relation when this backend last pinned
+ * it through HnswPinBlock, or InvalidBuffer; a hint for prefetching only
  */
-static Buffer
-pin_block(Relation index, BlockNumber blkno)
+Buffer
+HnswRecentBuffer(Relation rel, BlockNumber blkno)
+{
+	for (int i = 0; i < N_RECENT_INDEXES; i++)
+		if (RelFileNodeEquals(recent[i].node, rel->rd_node) && recent[i].bufs != NULL)
+			return blkno < recent[i].size ? recent[i].bufs[blkno] : InvalidBuffer;
+	return InvalidBuffer;
+}
+
+/*
+ * Pin a block of a relation (an index, or the heap of an exact scan),
+ * through the recent-buffer hint when it works
+ */
+Buffer
+HnswPinBlock(Relation index, BlockNumber blkno)
 {
 	Buffer	   *slot = recent_slot(index, blkno);
 
@@ -360,7 +374,7 @@ lock_element(HnswSearch *s, ItemPointer tid)
 	{
 		if (BufferIsValid(s->buf))
 			ReleaseBuffer(s->buf);
-		s->buf = pin_block(s->index, blkno);
+		s->buf = HnswPinBlock(s->index, blkno);
 	}
 	LockBuffer(s->buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(s->buf);
@@ -463,7 +477,7 @@ read_chunked(HnswSearch *s, Buffer buf, HnswElementTuple etup, float *out)
 			chunk_corrupted(s, &chunks[i], eblkno);
 		if (starts[i] < 0)
 		{
-			Buffer		cbuf = pin_block(s->index, ItemPointerGetBlockNumber(&chunks[i]));
+			Buffer		cbuf = HnswPinBlock(s->index, ItemPointerGetBlockNumber(&chunks[i]));
 
 			LockBuffer(cbuf, BUFFER_LOCK_SHARE);
 			use_chunk(s, BufferGetPage(cbuf), &chunks[i], eblkno, dst, &sum, &starts[i], &counts[i]);
@@ -559,7 +573,7 @@ HnswReadDistances(HnswSearch *s, const ItemPointerData *tids, int n, float *dist
 	{
 		Page		page;
 
-		bufs[i] = pin_block(s->index, ItemPointerGetBlockNumber(&tids[i]));
+		bufs[i] = HnswPinBlock(s->index, ItemPointerGetBlockNumber(&tids[i]));
 		page = BufferGetPage(bufs[i]);
 		__builtin_prefetch(page);
 		__builtin_prefetch(&((PageHeader) page)->pd_linp[ItemPointerGetOffsetNumber(&tids[i]) - 1]);
