@@ -89,7 +89,7 @@ sub measure
 }
 
 # The plan of one query of the shape
-sub plan
+sub query_plan
 {
 	my ($filter, $k, $settings) = @_;
 	return $node->safe_psql(
@@ -116,7 +116,7 @@ for my $f (@filters)
 	is($node->safe_psql('postgres', "SELECT count(*) FROM truth_$name"),
 		$NQ * $k, "$label: the exact answer has $k rows per query");
 
-	like(plan($filter, $k, $FORCE_HNSW), qr/Index Scan using t_hnsw on t/,
+	like(query_plan($filter, $k, $FORCE_HNSW), qr/Index Scan using t_hnsw on t/,
 		"$label: the forced plan uses the hnsw index");
 	for my $mode ('relaxed_order', 'strict_order')
 	{
@@ -158,11 +158,11 @@ note("weak graph, 10%, relaxed_order, ef_search 40: recall $weak");
 cmp_ok($weak, '>=', 0.9, 'weak graph, 10%: recall keeps rising as the iterative scan goes deeper');
 
 # Plan choice: unselective filter -> hnsw, selective -> exact scan
-like(plan('cat < 180', $K, 'SET hnsw.iterative_scan = relaxed_order;'),
+like(query_plan('cat < 180', $K, 'SET hnsw.iterative_scan = relaxed_order;'),
 	qr/Index Scan using t_hnsw on t/, 'a filter keeping 90% of the rows uses the hnsw index');
-like(plan('cat = 7', $K, ''), qr/Custom Scan \(Vecrec Exact Scan\) on t/,
+like(query_plan('cat = 7', $K, ''), qr/Custom Scan \(Vecrec Exact Scan\) on t/,
 	'a filter keeping 0.5% of the rows uses the exact scan');
-unlike(plan('cat = 7', $K, 'SET vecrec.enable_exact_scan = off;'), qr/Vecrec Exact Scan/,
+unlike(query_plan('cat = 7', $K, 'SET vecrec.enable_exact_scan = off;'), qr/Vecrec Exact Scan/,
 	'vecrec.enable_exact_scan = off leaves the exact scan out');
 
 # The issue's shape as a prepared statement with a generic plan
