@@ -10,7 +10,8 @@
 # zero vectors and NULLs, which the index skips without breaking anything.
 #
 # Then 2,000 more rows go in through the on-disk insert path and recall is
-# measured again on the whole table; and an index built with
+# measured again on the whole table, then after a parallel REINDEX and a
+# REINDEX with maintenance_work_mem = 1MB; and an index built with
 # maintenance_work_mem = 1MB (the graph does not fit: the build writes what
 # it has and inserts the rest on disk, with a NOTICE) must be as good, and
 # its backend's memory must stay bounded meanwhile.
@@ -254,6 +255,21 @@ for my $oc (@opclasses)
 	cmp_ok($r200, '>=', $MIN_RECALL_EF200, "$t ($opclass) parallel build: recall\@$K at ef_search 200");
 	verify($idx, $indexable + $NEXTRA, $name eq 'ip', $name eq 'ip' ? 0.7 : 0.99);
 	$node->safe_psql('postgres', "ALTER TABLE $t RESET (parallel_workers)");
+
+	# And with maintenance_work_mem = 1MB: the vectors move to a temporary
+	# file, then the rest of the rows go through the on-disk insert path
+	($rc, $stdout, $stderr) = $node->psql('postgres',
+		"SET client_min_messages = debug1; SET maintenance_work_mem = '1MB'; REINDEX INDEX $idx;");
+	is($rc, 0, "$t: low-memory REINDEX succeeds") or diag($stderr);
+	like($stderr, qr/hnsw build: vectors moved to a temporary file/,
+		"$t: the low-memory REINDEX moved the vectors to a temporary file");
+	$r40 = recall($t, $op, 40);
+	$r200 = recall($t, $op, 200);
+	note(sprintf("%s, low-memory build: recall\@%d = %.3f at ef_search 40, %.3f at ef_search 200",
+			$t, $K, $r40, $r200));
+	cmp_ok($r40, '>=', $MIN_RECALL_EF40, "$t ($opclass) low-memory build: recall\@$K at ef_search 40");
+	cmp_ok($r200, '>=', $MIN_RECALL_EF200, "$t ($opclass) low-memory build: recall\@$K at ef_search 200");
+	verify($idx, $indexable + $NEXTRA, $name eq 'ip');
 
 	$seed += 0.01;
 }
