@@ -181,17 +181,17 @@ check_pages(CheckState *cs)
 	}
 }
 
+/* What a walk over the elements does with each one */
+typedef void (*CheckElementFunc) (CheckState *cs, BlockNumber blkno, OffsetNumber off,
+								  HnswElementTuple etup);
+
 /*
- * Pass 1b, out-of-line vectors only: each element's chunk pointers lead to
- * chunks that follow each other and cover its vector, and no chunk belongs
- * to two elements.  Chunks no element points at are counted: an insert
- * interrupted between writing its chunks and its element leaves them.
+ * Call fn for every element found by pass 1, page by page under a share
+ * lock
  */
 static void
-check_vectors(CheckState *cs)
+for_each_element(CheckState *cs, CheckElementFunc fn)
 {
-	int			nptrs = cs->meta.vecChunks;
-
 	for (BlockNumber blkno = HNSW_FIRST_DATA_BLKNO; blkno < cs->nblocks; blkno++)
 	{
 		Buffer		buf;
@@ -205,53 +205,71 @@ check_vectors(CheckState *cs)
 		page = BufferGetPage(buf);
 		for (OffsetNumber off = FirstOffsetNumber; off <= cs->maxoff[blkno]; off++)
 		{
-			HnswElementTuple etup;
-			ItemPointer chunks;
-			int			pos = 0;
-			int			i;
-
 			if (cs->elems[blkno][off].level == 0xFF)
 				continue;
-			etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
-			chunks = HnswElementChunks(etup);
-			for (i = 0; i < nptrs && ItemPointerIsValid(&chunks[i]) && pos < cs->meta.dims; i++)
-			{
-				BlockNumber tblk = ItemPointerGetBlockNumber(&chunks[i]);
-				OffsetNumber toff = ItemPointerGetOffsetNumber(&chunks[i]);
-				CheckElement *c;
-
-				if (tblk < HNSW_FIRST_DATA_BLKNO || tblk >= cs->nblocks || cs->elems[tblk] == NULL ||
-					toff < FirstOffsetNumber || toff > cs->maxoff[tblk] || !cs->elems[tblk][toff].chunk)
-				{
-					problem(cs, "element (%u,%u) %s", blkno, off, "points at something that is not a vector chunk");
-					break;
-				}
-				c = &cs->elems[tblk][toff];
-				if (c->start != pos)
-				{
-					problem(cs, "element (%u,%u) %s", blkno, off, "has vector chunks out of order");
-					break;
-				}
-				if (c->refs > 0)
-					problem(cs, "element (%u,%u) %s", blkno, off, "shares a vector chunk with another element");
-				if (c->refs < PG_UINT8_MAX)
-					c->refs++;
-				pos += c->count;
-			}
-			if (pos < cs->meta.dims && (i == nptrs || !ItemPointerIsValid(&chunks[i])))
-				problem(cs, "element (%u,%u) %s", blkno, off, "has vector chunks that do not cover its vector");
-			for (; pos >= cs->meta.dims && i < nptrs; i++)
-			{
-				if (ItemPointerIsValid(&chunks[i]))
-				{
-					problem(cs, "element (%u,%u) %s", blkno, off, "has more vector chunks than its vector needs");
-					break;
-				}
-			}
+			fn(cs, blkno, off, (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off)));
 		}
 		UnlockReleaseBuffer(buf);
 	}
+}
 
+/*
+ * Pass 1b, out-of-line vectors only: an element's chunk pointers lead to
+ * chunks that follow each other and cover its vector, and no chunk belongs
+ * to two elements
+ */
+static void
+check_element_vector(CheckState *cs, BlockNumber blkno, OffsetNumber off, HnswElementTuple etup)
+{
+	int			nptrs = cs->meta.vecChunks;
+	ItemPointer chunks = HnswElementChunks(etup);
+	int			pos = 0;
+	int			i;
+
+	for (i = 0; i < nptrs && ItemPointerIsValid(&chunks[i]) && pos < cs->meta.dims; i++)
+	{
+		BlockNumber tblk = ItemPointerGetBlockNumber(&chunks[i]);
+		OffsetNumber toff = ItemPointerGetOffsetNumber(&chunks[i]);
+		CheckElement *c;
+
+		if (tblk < HNSW_FIRST_DATA_BLKNO || tblk >= cs->nblocks || cs->elems[tblk] == NULL ||
+			toff < FirstOffsetNumber || toff > cs->maxoff[tblk] || !cs->elems[tblk][toff].chunk)
+		{
+			problem(cs, "element (%u,%u) %s", blkno, off, "points at something that is not a vector chunk");
+			return;
+		}
+		c = &cs->elems[tblk][toff];
+		if (c->start != pos)
+		{
+			problem(cs, "element (%u,%u) %s", blkno, off, "has vector chunks out of order");
+			return;
+		}
+		if (c->refs > 0)
+			problem(cs, "element (%u,%u) %s", blkno, off, "shares a vector chunk with another element");
+		if (c->refs < PG_UINT8_MAX)
+			c->refs++;
+		pos += c->count;
+	}
+	if (pos < cs->meta.dims && (i == nptrs || !ItemPointerIsValid(&chunks[i])))
+		problem(cs, "element (%u,%u) %s", blkno, off, "has vector chunks that do not cover its vector");
+	for (; pos >= cs->meta.dims && i < nptrs; i++)
+	{
+		if (ItemPointerIsValid(&chunks[i]))
+		{
+			problem(cs, "element (%u,%u) %s", blkno, off, "has more vector chunks than its vector needs");
+			return;
+		}
+	}
+}
+
+/*
+ * Pass 1b for the whole index; chunks no element points at are counted (an
+ * insert interrupted between writing its chunks and its element leaves them)
+ */
+static void
+check_vectors(CheckState *cs)
+{
+	for_each_element(cs, check_element_vector);
 	for (BlockNumber b = HNSW_FIRST_DATA_BLKNO; b < cs->nblocks; b++)
 		for (OffsetNumber o = FirstOffsetNumber; cs->elems[b] && o <= cs->maxoff[b]; o++)
 			if (cs->elems[b][o].chunk && cs->elems[b][o].refs == 0)
@@ -259,60 +277,44 @@ check_vectors(CheckState *cs)
 }
 
 /*
- * Pass 2: every neighbour list
+ * Pass 2: every neighbour list of an element
  */
+static void
+check_element_links(CheckState *cs, BlockNumber blkno, OffsetNumber off, HnswElementTuple etup)
+{
+	int			m = cs->meta.m;
+	ItemPointer nbrs = HnswElementNeighbors(etup, cs->meta.dims, cs->meta.vecChunks);
+
+	for (int level = 0; level <= etup->level; level++)
+	{
+		int			start = level == 0 ? 0 : HnswTotalSlots(m, level - 1);
+		int			count = HnswLevelSlots(m, level);
+
+		for (int i = 0; i < count; i++)
+		{
+			ItemPointer t = &nbrs[start + i];
+			CheckElement *target;
+
+			if (!ItemPointerIsValid(t))
+				continue;
+			target = element_at(cs, t);
+			if (target == NULL)
+				problem(cs, "element (%u,%u) %s", blkno, off, "links to something that is not an element");
+			else if (target->level < level)
+				problem(cs, "element (%u,%u) %s", blkno, off, "links to an element below the link's level");
+			if (ItemPointerGetBlockNumber(t) == blkno && ItemPointerGetOffsetNumber(t) == off)
+				problem(cs, "element (%u,%u) %s", blkno, off, "links to itself");
+			for (int j = 0; j < i; j++)
+				if (ItemPointerEquals(t, &nbrs[start + j]))
+					problem(cs, "element (%u,%u) %s", blkno, off, "has a duplicate neighbour");
+		}
+	}
+}
+
 static void
 check_links(CheckState *cs)
 {
-	int			m = cs->meta.m;
-
-	for (BlockNumber blkno = HNSW_FIRST_DATA_BLKNO; blkno < cs->nblocks; blkno++)
-	{
-		Buffer		buf;
-		Page		page;
-
-		if (cs->elems[blkno] == NULL)
-			continue;
-		CHECK_FOR_INTERRUPTS();
-		buf = ReadBuffer(cs->index, blkno);
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		page = BufferGetPage(buf);
-		for (OffsetNumber off = FirstOffsetNumber; off <= cs->maxoff[blkno]; off++)
-		{
-			HnswElementTuple etup;
-			ItemPointer nbrs;
-
-			if (cs->elems[blkno][off].level == 0xFF)
-				continue;
-			etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
-			nbrs = HnswElementNeighbors(etup, cs->meta.dims, cs->meta.vecChunks);
-			for (int level = 0; level <= etup->level; level++)
-			{
-				int			start = level == 0 ? 0 : HnswTotalSlots(m, level - 1);
-				int			count = HnswLevelSlots(m, level);
-
-				for (int i = 0; i < count; i++)
-				{
-					ItemPointer t = &nbrs[start + i];
-					CheckElement *target;
-
-					if (!ItemPointerIsValid(t))
-						continue;
-					target = element_at(cs, t);
-					if (target == NULL)
-						problem(cs, "element (%u,%u) %s", blkno, off, "links to something that is not an element");
-					else if (target->level < level)
-						problem(cs, "element (%u,%u) %s", blkno, off, "links to an element below the link's level");
-					if (ItemPointerGetBlockNumber(t) == blkno && ItemPointerGetOffsetNumber(t) == off)
-						problem(cs, "element (%u,%u) %s", blkno, off, "links to itself");
-					for (int j = 0; j < i; j++)
-						if (ItemPointerEquals(t, &nbrs[start + j]))
-							problem(cs, "element (%u,%u) %s", blkno, off, "has a duplicate neighbour");
-				}
-			}
-		}
-		UnlockReleaseBuffer(buf);
-	}
+	for_each_element(cs, check_element_links);
 }
 
 /*
