@@ -37,7 +37,15 @@
 #include "ivf.h"
 
 #define IVF_KMEANS_SEED		20261122
-#define IVF_KMEANS_MAX_ITER	20
+/*
+ * Lloyd iterations at most.  In 100 dimensions Hamerly's bounds prune
+ * little (about 10% of the points per iteration on GloVe-100), so every
+ * iteration costs nearly samples x centers distances.  On 100,000 GloVe-100
+ * rows with 575 lists (cosine) a build with 20 iterations (all of them
+ * ran) took 3.6 s, with 10 2.3 s, and recall at probes 8, 16 and 32 moved
+ * by less than 0.01 (with 4 iterations too).
+ */
+#define IVF_KMEANS_MAX_ITER	10
 
 /*
  * Stop iterating once fewer than this share of the points change cluster
@@ -221,6 +229,8 @@ IvfKmeans(float *x, int n, int dims, int k, bool spherical, float *centers)
 {
 	pg_prng_state prng;
 	int			nseed;
+	int			iter;
+	double		ndist;
 	int		   *a = palloc_extended(sizeof(int) * n, MCXT_ALLOC_HUGE);
 	float	   *u = palloc_extended(sizeof(float) * n, MCXT_ALLOC_HUGE);
 	float	   *l = palloc_extended(sizeof(float) * n, MCXT_ALLOC_HUGE);
@@ -252,7 +262,8 @@ IvfKmeans(float *x, int n, int dims, int k, bool spherical, float *centers)
 		full_assign(x + (Size) i * dims, centers, k, dims, &a[i], &u[i], &l[i]);
 	}
 
-	for (int iter = 0; iter < IVF_KMEANS_MAX_ITER; iter++)
+	ndist = (double) nseed * k + (double) n * k;
+	for (iter = 0; iter < IVF_KMEANS_MAX_ITER; iter++)
 	{
 		int			changed = 0;
 		float		maxMoved = 0,
@@ -352,15 +363,20 @@ IvfKmeans(float *x, int n, int dims, int k, bool spherical, float *centers)
 			if (u[i] <= m)
 				continue;
 			u[i] = l2(xi, centers + (Size) a[i] * dims, dims);
+			ndist++;
 			if (u[i] <= m)
 				continue;
 			full_assign(xi, centers, k, dims, &a[i], &u[i], &l[i]);
+			ndist += k;
 			if (a[i] != before)
 				changed++;
 		}
 		if (changed <= n * IVF_KMEANS_MIN_CHANGED)
 			break;
 	}
+	ereport(DEBUG1,
+			(errmsg_internal("ivfflat k-means: %d samples, %d centers, %d iterations, %.0f distances",
+							 n, k, Min(iter + 1, IVF_KMEANS_MAX_ITER), ndist)));
 
 	pfree(a);
 	pfree(u);
