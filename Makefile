@@ -15,21 +15,24 @@ endif
 HNSW_OBJS = src/hnsw/hnsw.o src/hnsw/hnswbuild.o src/hnsw/hnswinsert.o src/hnsw/hnswscan.o \
 	src/hnsw/hnswsearch.o src/hnsw/hnswutils.o src/hnsw/hnswvacuum.o src/hnsw/hnswcheck.o \
 	src/hnsw/hnswgraph.o
-OBJS = src/vecrec.o src/vector.o src/distance.o src/verify.o src/exactscan.o $(KERNEL_OBJS) $(HNSW_OBJS)
+IVF_OBJS = src/ivf/ivf.o src/ivf/ivfbuild.o src/ivf/ivfkmeans.o src/ivf/ivfinsert.o src/ivf/ivfscan.o \
+	src/ivf/ivfutils.o src/ivf/ivfvacuum.o src/ivf/ivfcheck.o
+OBJS = src/vecrec.o src/vector.o src/distance.o src/verify.o src/exactscan.o $(KERNEL_OBJS) $(HNSW_OBJS) $(IVF_OBJS)
 HEADERS = src/vector.h
 
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 
 # pg_regress inputs in sql/, expected outputs in expected/ (one file per feature)
 REGRESS = vector_type cast operators functions aggregates btree bad_input copy kernels \
-	hnsw_options hnsw_l2 hnsw_cosine hnsw_highdim
+	hnsw_options hnsw_l2 hnsw_cosine hnsw_highdim \
+	ivf_options ivf_l2 ivf_cosine
 REGRESS_OPTS = --inputdir=. --outputdir=. --load-extension=$(EXTENSION)
 
 # Optimise, but never for the build machine's CPU: faster kernels are picked at run time.
 OPTFLAGS ?= -O2
 PG_CFLAGS += $(OPTFLAGS) -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
 	-Wno-sign-compare -fvisibility=hidden
-PG_CPPFLAGS += -I$(srcdir)/src -I$(srcdir)/src/hnsw -DVECREC_VERSION=\"$(EXTVERSION)\"
+PG_CPPFLAGS += -I$(srcdir)/src -I$(srcdir)/src/hnsw -I$(srcdir)/src/ivf -DVECREC_VERSION=\"$(EXTVERSION)\"
 
 EXTRA_CLEAN = results regression.diffs regression.out tmp_check test/kernels/test_kernels bench/bench_kernels
 
@@ -51,7 +54,7 @@ else
 include $(PGXS)
 
 # Every object depends on the project's headers (PGXS tracks none by itself)
-$(OBJS): $(wildcard $(srcdir)/src/*.h $(srcdir)/src/hnsw/*.h)
+$(OBJS): $(wildcard $(srcdir)/src/*.h $(srcdir)/src/hnsw/*.h $(srcdir)/src/ivf/*.h)
 
 # Per-ISA objects: the same kernel body compiled for each instruction set.
 src/kernels_avx2.o: CFLAGS += -mavx2 -mfma

@@ -336,10 +336,36 @@ CREATE OPERATOR CLASS vector_l1_ops
 	OPERATOR 1 <+> (vector, vector) FOR ORDER BY float_ops,
 	FUNCTION 1 l1_distance(vector, vector);
 
+-- ivfflat access method
+
+CREATE FUNCTION ivfflathandler(internal) RETURNS index_am_handler
+	AS 'MODULE_PATHNAME' LANGUAGE C;
+
+CREATE ACCESS METHOD ivfflat TYPE INDEX HANDLER ivfflathandler;
+
+COMMENT ON ACCESS METHOD ivfflat IS 'ivfflat index access method: approximate nearest neighbours in inverted lists around k-means centroids';
+COMMENT ON FUNCTION ivfflathandler(internal) IS 'ivfflat index access method handler';
+
+CREATE OPERATOR CLASS vector_l2_ops
+	DEFAULT FOR TYPE vector USING ivfflat AS
+	OPERATOR 1 <-> (vector, vector) FOR ORDER BY float_ops,
+	FUNCTION 1 vector_l2_squared_distance(vector, vector);
+
+CREATE OPERATOR CLASS vector_ip_ops
+	FOR TYPE vector USING ivfflat AS
+	OPERATOR 1 <#> (vector, vector) FOR ORDER BY float_ops,
+	FUNCTION 1 vector_negative_inner_product(vector, vector);
+
+CREATE OPERATOR CLASS vector_cosine_ops
+	FOR TYPE vector USING ivfflat AS
+	OPERATOR 1 <=> (vector, vector) FOR ORDER BY float_ops,
+	FUNCTION 1 vector_negative_inner_product(vector, vector),
+	FUNCTION 2 vector_norm(vector);
+
 -- index verification
 
 CREATE FUNCTION vecrec.verify_index(index regclass, strict boolean DEFAULT false)
 	RETURNS TABLE ("check" text, ok boolean, detail text)
 	AS 'MODULE_PATHNAME', 'vecrec_verify_index' LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
 
-COMMENT ON FUNCTION vecrec.verify_index(regclass, boolean) IS 'structural checks of an hnsw index, one row per check; strict raises the first problem as an error';
+COMMENT ON FUNCTION vecrec.verify_index(regclass, boolean) IS 'structural checks of an hnsw or ivfflat index, one row per check; strict raises the first problem as an error';

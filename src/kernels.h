@@ -39,6 +39,8 @@ typedef struct VecKernels
 							 float *ab, float *aa, float *bb);
 	/* cosine when b's norm is known: *ab = a.b, *aa = a.a */
 	void		(*dotnorm) (int n, const float *a, const float *b, float *ab, float *aa);
+	/* out[j] = sum((a[i] - b[j][i])^2) for j = 0..3: one pass over a */
+	void		(*l2sq4) (int n, const float *a, const float *const *b, float *out);
 } VecKernels;
 
 /* kernels.c */

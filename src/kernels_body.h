@@ -259,6 +259,71 @@ vk_dotnorm(int n, const float *a, const float *b, float *ab, float *aa)
 	*aa = raa;
 }
 
+/*
+ * Squared Euclidean distances from a to four vectors: a is loaded once for
+ * the four, and the four sums are independent chains (k-means and the
+ * assignment of rows to lists in ivfflat builds)
+ */
+static void
+vk_l2sq4(int n, const float *a, const float *const *b, float *out)
+{
+	const float *b0 = b[0],
+			   *b1 = b[1],
+			   *b2 = b[2],
+			   *b3 = b[3];
+	VK_T		s0 = VK_ZERO(),
+				s1 = VK_ZERO(),
+				s2 = VK_ZERO(),
+				s3 = VK_ZERO();
+	int			i = 0;
+
+	for (; i + VK_W <= n; i += VK_W)
+	{
+		VK_T		va = VK_LOAD(a + i);
+		VK_T		d0 = VK_SUB(va, VK_LOAD(b0 + i));
+		VK_T		d1 = VK_SUB(va, VK_LOAD(b1 + i));
+		VK_T		d2 = VK_SUB(va, VK_LOAD(b2 + i));
+		VK_T		d3 = VK_SUB(va, VK_LOAD(b3 + i));
+
+		s0 = VK_FMA(d0, d0, s0);
+		s1 = VK_FMA(d1, d1, s1);
+		s2 = VK_FMA(d2, d2, s2);
+		s3 = VK_FMA(d3, d3, s3);
+	}
+#ifdef VK_LOAD_TAIL
+	if (i < n)
+	{
+		VK_T		va = VK_LOAD_TAIL(a + i, n - i);
+		VK_T		d0 = VK_SUB(va, VK_LOAD_TAIL(b0 + i, n - i));
+		VK_T		d1 = VK_SUB(va, VK_LOAD_TAIL(b1 + i, n - i));
+		VK_T		d2 = VK_SUB(va, VK_LOAD_TAIL(b2 + i, n - i));
+		VK_T		d3 = VK_SUB(va, VK_LOAD_TAIL(b3 + i, n - i));
+
+		s0 = VK_FMA(d0, d0, s0);
+		s1 = VK_FMA(d1, d1, s1);
+		s2 = VK_FMA(d2, d2, s2);
+		s3 = VK_FMA(d3, d3, s3);
+		i = n;
+	}
+#endif
+	out[0] = VK_HSUM(s0);
+	out[1] = VK_HSUM(s1);
+	out[2] = VK_HSUM(s2);
+	out[3] = VK_HSUM(s3);
+	for (; i < n; i++)
+	{
+		float		d0 = a[i] - b0[i];
+		float		d1 = a[i] - b1[i];
+		float		d2 = a[i] - b2[i];
+		float		d3 = a[i] - b3[i];
+
+		out[0] += d0 * d0;
+		out[1] += d1 * d1;
+		out[2] += d2 * d2;
+		out[3] += d3 * d3;
+	}
+}
+
 const VecKernels VK_TABLE = {
 	.name = VK_NAME,
 	.l2sq = vk_l2sq,
@@ -266,4 +331,5 @@ const VecKernels VK_TABLE = {
 	.l1 = vk_l1,
 	.cosparts = vk_cosparts,
 	.dotnorm = vk_dotnorm,
+	.l2sq4 = vk_l2sq4,
 };

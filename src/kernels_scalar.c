@@ -152,6 +152,16 @@ scalar_dotnorm(int n, const float *a, const float *b, float *ab, float *aa)
 	*aa = raa;
 }
 
+/*
+ * Squared Euclidean distances from a to four vectors
+ */
+static void
+scalar_l2sq4(int n, const float *a, const float *const *b, float *out)
+{
+	for (int j = 0; j < 4; j++)
+		out[j] = scalar_l2sq(n, a, b[j]);
+}
+
 const VecKernels VecKernelsScalar = {
 	.name = "scalar",
 	.l2sq = scalar_l2sq,
@@ -159,4 +169,5 @@ const VecKernels VecKernelsScalar = {
 	.l1 = scalar_l1,
 	.cosparts = scalar_cosparts,
 	.dotnorm = scalar_dotnorm,
+	.l2sq4 = scalar_l2sq4,
 };

@@ -17,6 +17,7 @@
 #include "distance.h"
 #include "exactscan.h"
 #include "hnsw.h"
+#include "ivf.h"
 
 VECREC_MODULE_MAGIC;
 
@@ -32,6 +33,7 @@ _PG_init(void)
 {
 	DistanceInit();
 	HnswInit();
+	IvfInit();
 	ExactScanInit();
 	MarkGUCPrefixReserved("vecrec");
 }

@@ -27,6 +27,7 @@
 
 #include "compat.h"
 #include "hnsw.h"
+#include "ivf.h"
 
 /* Rows go into the function's tuplestore */
 static void
@@ -65,15 +66,19 @@ vecrec_verify_index(PG_FUNCTION_ARGS)
 	if (OidIsValid(heapoid))
 		heap = table_open(heapoid, AccessShareLock);
 	index = index_open(indexoid, AccessShareLock);
-	if (index->rd_rel->relkind != RELKIND_INDEX || index->rd_indam->ambuild != hnswbuild)
+	if (index->rd_rel->relkind != RELKIND_INDEX ||
+		(index->rd_indam->ambuild != hnswbuild && index->rd_indam->ambuild != ivfflatbuild))
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a vecrec hnsw index", RelationGetRelationName(index)),
-				 errhint("vecrec.verify_index checks indexes built with USING hnsw.")));
+				 errmsg("\"%s\" is not a vecrec hnsw or ivfflat index", RelationGetRelationName(index)),
+				 errhint("vecrec.verify_index checks indexes built with USING hnsw or USING ivfflat.")));
 
 	ctx = AllocSetContextCreate(CurrentMemoryContext, "vecrec verify", ALLOCSET_DEFAULT_SIZES);
 	oldCtx = MemoryContextSwitchTo(ctx);
-	HnswCheckIndex(index, strict, report_row, rsinfo);
+	if (index->rd_indam->ambuild == ivfflatbuild)
+		IvfCheckIndex(index, strict, report_row, rsinfo);
+	else
+		HnswCheckIndex(index, strict, report_row, rsinfo);
 	MemoryContextSwitchTo(oldCtx);
 	MemoryContextDelete(ctx);
 

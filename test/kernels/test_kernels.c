@@ -103,7 +103,7 @@ report(int ok, const char *kernel, const char *what, int n, int offset, double g
 }
 
 /*
- * All four kernels of one table at one length and alignment
+ * All the kernels of one table at one length and alignment
  */
 static void
 check_one(const VecKernels *k, const char *label, int n, int offset, float *abuf, float *bbuf)
@@ -137,6 +137,29 @@ check_one(const VecKernels *k, const char *label, int n, int offset, float *abuf
 	k->dotnorm(n, a, b, &ab, &aa);
 	ok = close_enough(ab, e.dot, e.dot_mag) && close_enough(aa, e.aa, e.aa);
 	report(ok, label, "dotnorm", n, offset, ab, e.dot);
+
+	/* four distances at once: to b, a itself, c (another vector) and b */
+	{
+		float	   *c = malloc(sizeof(float) * (n + 1));
+		const float *four[4];
+		float		out[4] = {-1, -1, -1, -1};
+		Exact		ec;
+
+		if (c == NULL)
+			exit(2);
+		for (int i = 0; i < n; i++)
+			c[i] = rnd(2.0f);
+		ec = exact(n, a, c);
+		four[0] = b;
+		four[1] = a;
+		four[2] = c;
+		four[3] = b;
+		k->l2sq4(n, a, four, out);
+		ok = close_enough(out[0], e.l2sq, e.l2sq_mag) && out[1] == 0 &&
+			close_enough(out[2], ec.l2sq, ec.l2sq_mag) && close_enough(out[3], e.l2sq, e.l2sq_mag);
+		report(ok, label, "l2sq4", n, offset, out[2], ec.l2sq);
+		free(c);
+	}
 }
 
 /*

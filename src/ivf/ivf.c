@@ -1,0 +1,318 @@
+/*-------------------------------------------------------------------------
+ *
+ * ivf.c
+ *		The ivfflat access method: handler, options, GUCs, costing,
+ *		validation.
+ *
+ * Copyright (c) 2026, vecrec developers
+ *
+ * src/ivf/ivf.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <float.h>
+#include <math.h>
+
+#include "access/amvalidate.h"
+#include "access/htup_details.h"
+#include "catalog/pg_amop.h"
+#include "catalog/pg_amproc.h"
+#include "catalog/pg_opclass.h"
+#include "catalog/pg_type.h"
+#include "commands/progress.h"
+#include "commands/vacuum.h"
+#include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "utils/float.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/regproc.h"
+#include "utils/selfuncs.h"
+#include "utils/syscache.h"
+
+#include "compat.h"
+#include "ivf.h"
+
+int			ivfflat_probes = IVF_DEFAULT_PROBES;
+int			ivfflat_iterative_scan = IVF_ITERATIVE_SCAN_OFF;
+int			ivfflat_max_probes = IVF_MAX_PROBES;
+
+static relopt_kind ivf_relopt_kind;
+
+static const struct config_enum_entry ivf_iterative_scan_options[] = {
+	{"off", IVF_ITERATIVE_SCAN_OFF, false},
+	{"relaxed_order", IVF_ITERATIVE_SCAN_RELAXED, false},
+	{NULL, 0, false}
+};
+
+/*
+ * Register reloptions and GUCs; called from _PG_init
+ */
+void
+IvfInit(void)
+{
+	ivf_relopt_kind = add_reloption_kind();
+	add_int_reloption(ivf_relopt_kind, "lists", "Number of inverted lists",
+					  IVF_DEFAULT_LISTS, IVF_MIN_LISTS, IVF_MAX_LISTS, AccessExclusiveLock);
+
+	DefineCustomIntVariable("ivfflat.probes", "Sets the number of probes",
+							"Lists searched per query: more give better recall and slower queries.",
+							&ivfflat_probes, IVF_DEFAULT_PROBES, 1, IVF_MAX_PROBES,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomEnumVariable("ivfflat.iterative_scan", "Sets the mode for iterative scans",
+							 "With relaxed_order, a scan keeps probing more lists until the query "
+							 "has enough rows that pass its filters.",
+							 &ivfflat_iterative_scan, IVF_ITERATIVE_SCAN_OFF, ivf_iterative_scan_options,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("ivfflat.max_probes", "Sets the max number of probes for iterative scans",
+							"Ignored when lower than ivfflat.probes.",
+							&ivfflat_max_probes, IVF_MAX_PROBES, 1, IVF_MAX_PROBES,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	MarkGUCPrefixReserved("ivfflat");
+}
+
+/*
+ * Parse and validate reloptions
+ */
+static bytea *
+ivfflatoptions(Datum reloptions, bool validate)
+{
+	static const relopt_parse_elt tab[] = {
+		{"lists", RELOPT_TYPE_INT, offsetof(IvfOptions, lists)},
+	};
+
+	return (bytea *) build_reloptions(reloptions, validate, ivf_relopt_kind,
+									  sizeof(IvfOptions), tab, lengthof(tab));
+}
+
+/*
+ * The lists option of an index
+ */
+int
+IvfGetLists(Relation index)
+{
+	IvfOptions *opts = (IvfOptions *) index->rd_options;
+
+	return opts ? opts->lists : IVF_DEFAULT_LISTS;
+}
+
+/*
+ * Estimate the cost of an index scan.
+ *
+ * Without ORDER BY the index is useless.  With one, the scan measures
+ * every centroid, then every entry of the probes nearest lists (a share
+ * probes / lists of the table) and sorts them before the first row goes
+ * out, so all of that is startup cost.  An entry costs 20 *
+ * cpu_operator_cost: a sequential read of a vector on an index page and
+ * one SIMD distance, several times cheaper than an hnsw visit (hnsw.c)
+ * and a little dearer than a sequential scan row.  The pages of the probed
+ * lists are read at random_page_cost.  Further rows (an iterative scan
+ * behind a filter) cost what genericcostestimate says a full index scan
+ * costs per row.
+ */
+static void
+ivfflatcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
+					Cost *indexStartupCost, Cost *indexTotalCost,
+					Selectivity *indexSelectivity, double *indexCorrelation,
+					double *indexPages)
+{
+	GenericCosts costs;
+	int			lists;
+	double		ratio;
+	double		perEntry = 20 * cpu_operator_cost;
+	double		ntuples = path->indexinfo->tuples;
+	Relation	index;
+
+	if (path->indexorderbys == NIL)
+	{
+		*indexStartupCost = get_float8_infinity();
+		*indexTotalCost = get_float8_infinity();
+		*indexSelectivity = 0;
+		*indexCorrelation = 0;
+		*indexPages = 0;
+		return;
+	}
+
+	MemSet(&costs, 0, sizeof(costs));
+	genericcostestimate(root, path, loop_count, &costs);
+
+	index = index_open(path->indexinfo->indexoid, NoLock);
+	lists = IvfGetLists(index);
+	index_close(index, NoLock);
+
+	ratio = Min(1.0, (double) ivfflat_probes / lists);
+	*indexStartupCost = (lists + ntuples * ratio) * perEntry +
+		costs.numIndexPages * ratio * random_page_cost;
+	*indexTotalCost = *indexStartupCost + costs.indexTotalCost - costs.indexStartupCost;
+	*indexSelectivity = costs.indexSelectivity;
+	*indexCorrelation = 0;
+	*indexPages = costs.numIndexPages;
+}
+
+/*
+ * Names of the build phases, for pg_stat_progress_create_index
+ */
+static char *
+ivfflatbuildphasename(int64 phasenum)
+{
+	switch (phasenum)
+	{
+		case PROGRESS_CREATEIDX_SUBPHASE_INITIALIZE:
+			return "initializing";
+		case IVF_PHASE_KMEANS:
+			return "performing k-means";
+		case IVF_PHASE_ASSIGN:
+			return "assigning tuples";
+		case IVF_PHASE_LOAD:
+			return "loading tuples";
+		default:
+			return NULL;
+	}
+}
+
+/*
+ * Check an operator class: the support functions and the ordering operator
+ */
+static bool
+ivfflatvalidate(Oid opclassoid)
+{
+	bool		result = true;
+	HeapTuple	classtup;
+	Form_pg_opclass classform;
+	Oid			opfamilyoid;
+	Oid			opcintype;
+	char	   *opclassname;
+	CatCList   *proclist,
+			   *oprlist;
+	bool		hasdistance = false;
+
+	classtup = SearchSysCache1(CLAOID, ObjectIdGetDatum(opclassoid));
+	if (!HeapTupleIsValid(classtup))
+		elog(ERROR, "cache lookup failed for operator class %u", opclassoid);
+	classform = (Form_pg_opclass) GETSTRUCT(classtup);
+	opfamilyoid = classform->opcfamily;
+	opcintype = classform->opcintype;
+	opclassname = NameStr(classform->opcname);
+
+	proclist = SearchSysCacheList1(AMPROCNUM, ObjectIdGetDatum(opfamilyoid));
+	for (int i = 0; i < proclist->n_members; i++)
+	{
+		Form_pg_amproc procform = (Form_pg_amproc) GETSTRUCT(&proclist->members[i]->tuple);
+		bool		ok;
+
+		if (procform->amproclefttype != opcintype || procform->amprocrighttype != opcintype)
+			continue;
+		switch (procform->amprocnum)
+		{
+			case IVF_DISTANCE_PROC:
+				ok = check_amproc_signature(procform->amproc, FLOAT8OID, false, 2, 2, opcintype, opcintype);
+				hasdistance = true;
+				break;
+			case IVF_NORM_PROC:
+				ok = check_amproc_signature(procform->amproc, FLOAT8OID, false, 1, 1, opcintype);
+				break;
+			default:
+				ereport(INFO,
+						(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+						 errmsg("ivfflat operator class \"%s\" contains function %s with invalid support number %d",
+								opclassname, format_procedure(procform->amproc), procform->amprocnum)));
+				result = false;
+				continue;
+		}
+		if (!ok)
+		{
+			ereport(INFO,
+					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+					 errmsg("ivfflat operator class \"%s\" contains function %s with wrong signature for support number %d",
+							opclassname, format_procedure(procform->amproc), procform->amprocnum)));
+			result = false;
+		}
+	}
+	if (!hasdistance)
+	{
+		ereport(INFO,
+				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+				 errmsg("ivfflat operator class \"%s\" is missing support function %d",
+						opclassname, IVF_DISTANCE_PROC)));
+		result = false;
+	}
+
+	oprlist = SearchSysCacheList1(AMOPSTRATEGY, ObjectIdGetDatum(opfamilyoid));
+	for (int i = 0; i < oprlist->n_members; i++)
+	{
+		Form_pg_amop oprform = (Form_pg_amop) GETSTRUCT(&oprlist->members[i]->tuple);
+
+		if (oprform->amopstrategy != 1 || oprform->amoppurpose != AMOP_ORDER ||
+			!check_amop_signature(oprform->amopopr, FLOAT8OID, oprform->amoplefttype, oprform->amoprighttype))
+		{
+			ereport(INFO,
+					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+					 errmsg("ivfflat operator class \"%s\" contains invalid operator %s: only an ORDER BY operator with strategy 1 returning double precision is supported",
+							opclassname, format_operator(oprform->amopopr))));
+			result = false;
+		}
+	}
+
+	ReleaseCatCacheList(proclist);
+	ReleaseCatCacheList(oprlist);
+	ReleaseSysCache(classtup);
+	return result;
+}
+
+PG_FUNCTION_INFO_V1(ivfflathandler);
+
+/*
+ * The index access method handler
+ */
+Datum
+ivfflathandler(PG_FUNCTION_ARGS)
+{
+	IndexAmRoutine *amroutine = makeNode(IndexAmRoutine);
+
+	amroutine->amstrategies = 0;
+	amroutine->amsupport = 2;
+	amroutine->amoptsprocnum = 0;
+	amroutine->amcanorder = false;
+	amroutine->amcanorderbyop = true;
+	amroutine->amcanbackward = false;	/* can change direction mid-scan */
+	amroutine->amcanunique = false;
+	amroutine->amcanmulticol = false;
+	amroutine->amoptionalkey = true;
+	amroutine->amsearcharray = false;
+	amroutine->amsearchnulls = false;
+	amroutine->amstorage = false;
+	amroutine->amclusterable = false;
+	amroutine->ampredlocks = false;
+	amroutine->amcanparallel = false;
+	amroutine->amcaninclude = false;
+	amroutine->amusemaintenanceworkmem = false; /* not used during VACUUM */
+	amroutine->amparallelvacuumoptions = VACUUM_OPTION_PARALLEL_BULKDEL;
+	amroutine->amkeytype = InvalidOid;
+
+	amroutine->ambuild = ivfflatbuild;
+	amroutine->ambuildempty = ivfflatbuildempty;
+	amroutine->aminsert = ivfflatinsert;
+	amroutine->ambulkdelete = ivfflatbulkdelete;
+	amroutine->amvacuumcleanup = ivfflatvacuumcleanup;
+	amroutine->amcanreturn = NULL;	/* vectors are stored normalised for cosine */
+	amroutine->amcostestimate = ivfflatcostestimate;
+	amroutine->amoptions = ivfflatoptions;
+	amroutine->amproperty = NULL;
+	amroutine->ambuildphasename = ivfflatbuildphasename;
+	amroutine->amvalidate = ivfflatvalidate;
+	amroutine->amadjustmembers = NULL;
+	amroutine->ambeginscan = ivfflatbeginscan;
+	amroutine->amrescan = ivfflatrescan;
+	amroutine->amgettuple = ivfflatgettuple;
+	amroutine->amgetbitmap = NULL;	/* results only make sense in distance order */
+	amroutine->amendscan = ivfflatendscan;
+	amroutine->ammarkpos = NULL;
+	amroutine->amrestrpos = NULL;
+	amroutine->amestimateparallelscan = NULL;
+	amroutine->aminitparallelscan = NULL;
+	amroutine->amparallelrescan = NULL;
+
+	PG_RETURN_POINTER(amroutine);
+}
