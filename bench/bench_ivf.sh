@@ -3,7 +3,7 @@
 #
 #   bash bench/bench_ivf.sh [options]
 #
-#   --base N               base rows loaded (the first N of base.tsv; default 100,000)
+#   --base N               base rows loaded (the first N of base.tsv; default all 331,479)
 #   --queries N            queries (the first N of query.tsv; default 200)
 #   --lists "LIST"         lists of the indexes built (default "575 331")
 #   --probes "LIST"        ivfflat.probes sweep (default "1 2 4 8 16 32 64")
@@ -35,7 +35,7 @@ LIB_NAME=bench-ivf
 # shellcheck source=bench/lib.sh
 source "$HERE/lib.sh"
 
-NBASE=100000
+NBASE=331479
 NQ=200
 LISTS="575 331"
 PROBES="1 2 4 8 16 32 64"
