@@ -41,6 +41,7 @@
 #include "pgstat.h"
 #include "storage/condition_variable.h"
 #include "tcop/tcopprot.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -317,6 +318,20 @@ write_graph(Relation index, HnswGraph *g)
 }
 
 /*
+ * Whether vectors of rows may go to a temporary file under temp_file_limit
+ * (unlimited by default): the file must be able to hold every row the
+ * table is expected to have, or the build would fail part way where the
+ * on-disk fallback would have finished
+ */
+static bool
+spill_within_temp_file_limit(double rows, int dims)
+{
+	if (temp_file_limit < 0)
+		return true;
+	return rows > 0 && rows * 1.1 * sizeof(float) * dims < (double) temp_file_limit * 1024;
+}
+
+/*
  * Called for each heap tuple by the build scan
  */
 static void
@@ -359,7 +374,9 @@ build_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 		if (!bs->graph.shared && bs->graph.memUsed > bs->memLimit)
 		{
 			/* first move the vectors out of memory, then give up on memory */
-			if (!bs->graph.vecMap && HnswGraphSpill(&bs->graph))
+			if (!bs->graph.vecMap &&
+				spill_within_temp_file_limit(bs->heap->rd_rel->reltuples, bs->dims) &&
+				HnswGraphSpill(&bs->graph))
 				ereport(DEBUG1,
 						(errmsg_internal("hnsw build: vectors moved to a temporary file after " INT64_FORMAT " tuples",
 										 (int64) bs->indtuples)));
@@ -506,7 +523,7 @@ parallel_capacity(Relation heap, int dims, int m, bool *spilled)
 	else
 		cap = maxPossible;
 	*spilled = false;
-	if (cap > memCap)
+	if (cap > memCap && spill_within_temp_file_limit(cap, dims))
 	{
 		*spilled = true;
 		memCap = (double) maintenance_work_mem * 1024 / HnswGraphElementSize(dims, m, true);

@@ -351,7 +351,7 @@ for my $oc (@opclasses)
 
   SKIP:
 	{
-		skip 'no index: the spilling build did not finish', 4 unless $done;
+		skip 'no index: the spilling build did not finish', 9 unless $done;
 
 		my $approx = approx_sql($t, '<->') . ' ORDER BY 1, 2';
 		my $q = "SET enable_seqscan = off; SET hnsw.ef_search = 40; $approx";
@@ -366,6 +366,19 @@ for my $oc (@opclasses)
 			  . "CREATE INDEX ${t}_idx ON $t USING hnsw (v vector_l2_ops)");
 		is($node->safe_psql('postgres', $q), $spilled,
 			'the index built with vectors in a file answers like the one built in memory');
+
+		# temp_file_limit too small for the vectors: no temporary file, the
+		# on-disk fallback instead, and the build still succeeds
+		my ($rc, $stdout, $stderr) = $node->psql('postgres',
+			"SET client_min_messages = debug1; SET temp_file_limit = '100kB'; "
+			  . "SET maintenance_work_mem = '2MB'; REINDEX INDEX ${t}_idx;");
+		is($rc, 0, 'a build under a small temp_file_limit succeeds') or diag($stderr);
+		unlike($stderr, qr/vectors moved to a temporary file/,
+			'a build under a small temp_file_limit keeps the vectors out of temporary files');
+		like($stderr, qr/no longer fits into maintenance_work_mem/,
+			'a build under a small temp_file_limit falls back to on-disk inserts');
+		cmp_ok(recall($t, '<->', 40), '>=', $MIN_RECALL_EF40,
+			"$t after the fallback build: recall\@$K at ef_search 40");
 	}
 }
 
