@@ -200,10 +200,13 @@ hnswbuildphasename(int64 phasenum)
 }
 
 /*
- * Check an operator class: the support functions and the ordering operator
+ * Check an operator class of a vecrec access method (amname, for messages):
+ * support function 1 (distance) and optionally 2 (norm, which asks for
+ * normalised vectors), and one ORDER BY operator.  hnsw and ivfflat share
+ * these support numbers.
  */
-static bool
-hnswvalidate(Oid opclassoid)
+bool
+HnswValidateOpclass(Oid opclassoid, const char *amname)
 {
 	bool		result = true;
 	HeapTuple	classtup;
@@ -243,8 +246,8 @@ hnswvalidate(Oid opclassoid)
 			default:
 				ereport(INFO,
 						(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-						 errmsg("hnsw operator class \"%s\" contains function %s with invalid support number %d",
-								opclassname, format_procedure(procform->amproc), procform->amprocnum)));
+						 errmsg("%s operator class \"%s\" contains function %s with invalid support number %d",
+								amname, opclassname, format_procedure(procform->amproc), procform->amprocnum)));
 				result = false;
 				continue;
 		}
@@ -252,8 +255,8 @@ hnswvalidate(Oid opclassoid)
 		{
 			ereport(INFO,
 					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-					 errmsg("hnsw operator class \"%s\" contains function %s with wrong signature for support number %d",
-							opclassname, format_procedure(procform->amproc), procform->amprocnum)));
+					 errmsg("%s operator class \"%s\" contains function %s with wrong signature for support number %d",
+							amname, opclassname, format_procedure(procform->amproc), procform->amprocnum)));
 			result = false;
 		}
 	}
@@ -261,8 +264,8 @@ hnswvalidate(Oid opclassoid)
 	{
 		ereport(INFO,
 				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-				 errmsg("hnsw operator class \"%s\" is missing support function %d",
-						opclassname, HNSW_DISTANCE_PROC)));
+				 errmsg("%s operator class \"%s\" is missing support function %d",
+						amname, opclassname, HNSW_DISTANCE_PROC)));
 		result = false;
 	}
 
@@ -276,8 +279,8 @@ hnswvalidate(Oid opclassoid)
 		{
 			ereport(INFO,
 					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-					 errmsg("hnsw operator class \"%s\" contains invalid operator %s: only an ORDER BY operator with strategy 1 returning double precision is supported",
-							opclassname, format_operator(oprform->amopopr))));
+					 errmsg("%s operator class \"%s\" contains invalid operator %s: only an ORDER BY operator with strategy 1 returning double precision is supported",
+							amname, opclassname, format_operator(oprform->amopopr))));
 			result = false;
 		}
 	}
@@ -286,6 +289,12 @@ hnswvalidate(Oid opclassoid)
 	ReleaseCatCacheList(oprlist);
 	ReleaseSysCache(classtup);
 	return result;
+}
+
+static bool
+hnswvalidate(Oid opclassoid)
+{
+	return HnswValidateOpclass(opclassoid, "hnsw");
 }
 
 PG_FUNCTION_INFO_V1(hnswhandler);

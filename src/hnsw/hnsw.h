@@ -286,6 +286,7 @@ extern double hnsw_scan_mem_multiplier;
 extern void HnswInit(void);
 extern int	HnswGetM(Relation index);
 extern int	HnswGetEfConstruction(Relation index);
+extern bool HnswValidateOpclass(Oid opclassoid, const char *amname);
 
 /*
  * A graph element found by a search, with its distance to the query

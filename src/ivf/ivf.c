@@ -173,92 +173,14 @@ ivfflatbuildphasename(int64 phasenum)
 }
 
 /*
- * Check an operator class: the support functions and the ordering operator
+ * Check an operator class: hnsw's checks, as the support numbers are the same
  */
 static bool
 ivfflatvalidate(Oid opclassoid)
 {
-	bool		result = true;
-	HeapTuple	classtup;
-	Form_pg_opclass classform;
-	Oid			opfamilyoid;
-	Oid			opcintype;
-	char	   *opclassname;
-	CatCList   *proclist,
-			   *oprlist;
-	bool		hasdistance = false;
-
-	classtup = SearchSysCache1(CLAOID, ObjectIdGetDatum(opclassoid));
-	if (!HeapTupleIsValid(classtup))
-		elog(ERROR, "cache lookup failed for operator class %u", opclassoid);
-	classform = (Form_pg_opclass) GETSTRUCT(classtup);
-	opfamilyoid = classform->opcfamily;
-	opcintype = classform->opcintype;
-	opclassname = NameStr(classform->opcname);
-
-	proclist = SearchSysCacheList1(AMPROCNUM, ObjectIdGetDatum(opfamilyoid));
-	for (int i = 0; i < proclist->n_members; i++)
-	{
-		Form_pg_amproc procform = (Form_pg_amproc) GETSTRUCT(&proclist->members[i]->tuple);
-		bool		ok;
-
-		if (procform->amproclefttype != opcintype || procform->amprocrighttype != opcintype)
-			continue;
-		switch (procform->amprocnum)
-		{
-			case IVF_DISTANCE_PROC:
-				ok = check_amproc_signature(procform->amproc, FLOAT8OID, false, 2, 2, opcintype, opcintype);
-				hasdistance = true;
-				break;
-			case IVF_NORM_PROC:
-				ok = check_amproc_signature(procform->amproc, FLOAT8OID, false, 1, 1, opcintype);
-				break;
-			default:
-				ereport(INFO,
-						(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-						 errmsg("ivfflat operator class \"%s\" contains function %s with invalid support number %d",
-								opclassname, format_procedure(procform->amproc), procform->amprocnum)));
-				result = false;
-				continue;
-		}
-		if (!ok)
-		{
-			ereport(INFO,
-					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-					 errmsg("ivfflat operator class \"%s\" contains function %s with wrong signature for support number %d",
-							opclassname, format_procedure(procform->amproc), procform->amprocnum)));
-			result = false;
-		}
-	}
-	if (!hasdistance)
-	{
-		ereport(INFO,
-				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-				 errmsg("ivfflat operator class \"%s\" is missing support function %d",
-						opclassname, IVF_DISTANCE_PROC)));
-		result = false;
-	}
-
-	oprlist = SearchSysCacheList1(AMOPSTRATEGY, ObjectIdGetDatum(opfamilyoid));
-	for (int i = 0; i < oprlist->n_members; i++)
-	{
-		Form_pg_amop oprform = (Form_pg_amop) GETSTRUCT(&oprlist->members[i]->tuple);
-
-		if (oprform->amopstrategy != 1 || oprform->amoppurpose != AMOP_ORDER ||
-			!check_amop_signature(oprform->amopopr, FLOAT8OID, oprform->amoplefttype, oprform->amoprighttype))
-		{
-			ereport(INFO,
-					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-					 errmsg("ivfflat operator class \"%s\" contains invalid operator %s: only an ORDER BY operator with strategy 1 returning double precision is supported",
-							opclassname, format_operator(oprform->amopopr))));
-			result = false;
-		}
-	}
-
-	ReleaseCatCacheList(proclist);
-	ReleaseCatCacheList(oprlist);
-	ReleaseSysCache(classtup);
-	return result;
+	StaticAssertStmt(IVF_DISTANCE_PROC == HNSW_DISTANCE_PROC && IVF_NORM_PROC == HNSW_NORM_PROC,
+					 "ivfflat and hnsw support function numbers differ");
+	return HnswValidateOpclass(opclassoid, "ivfflat");
 }
 
 PG_FUNCTION_INFO_V1(ivfflathandler);
