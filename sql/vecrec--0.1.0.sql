@@ -10,6 +10,7 @@
 
 CREATE SCHEMA vecrec;
 COMMENT ON SCHEMA vecrec IS 'vecrec: recommendation functions, tables and tools';
+GRANT USAGE ON SCHEMA vecrec TO PUBLIC;
 
 -- the vector type
 
@@ -369,3 +370,151 @@ CREATE FUNCTION vecrec.verify_index(index regclass, strict boolean DEFAULT false
 	AS 'MODULE_PATHNAME', 'vecrec_verify_index' LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
 
 COMMENT ON FUNCTION vecrec.verify_index(regclass, boolean) IS 'structural checks of an hnsw or ivfflat index, one row per check; strict raises the first problem as an error';
+
+-- catalog registration: vecrec.track / vecrec.untrack
+--
+-- A catalog is an ordinary table of products with an integer or bigint id
+-- column and a vector embedding column.  vecrec.catalogs remembers which
+-- tables are registered; recommend() and the freshness triggers read it.
+
+CREATE TABLE vecrec.catalogs (
+	catalog          regclass PRIMARY KEY,
+	id_column        name NOT NULL,
+	embedding_column name NOT NULL,
+	source_columns   name[],
+	embedder         regproc,
+	tracked_at       timestamptz NOT NULL DEFAULT now(),
+	tracked_by       name NOT NULL DEFAULT current_user
+);
+COMMENT ON TABLE vecrec.catalogs IS 'catalog tables registered with vecrec.track()';
+SELECT pg_catalog.pg_extension_config_dump('vecrec.catalogs', '');
+-- Anyone may read the registrations; a table's owners may register it.
+GRANT SELECT, INSERT, UPDATE, DELETE ON vecrec.catalogs TO PUBLIC;
+ALTER TABLE vecrec.catalogs ENABLE ROW LEVEL SECURITY;
+CREATE POLICY catalogs_read ON vecrec.catalogs FOR SELECT USING (true);
+CREATE POLICY catalogs_owner ON vecrec.catalogs FOR ALL
+	USING (pg_catalog.pg_has_role((SELECT relowner FROM pg_catalog.pg_class WHERE oid = catalog), 'USAGE'))
+	WITH CHECK (pg_catalog.pg_has_role((SELECT relowner FROM pg_catalog.pg_class WHERE oid = catalog), 'USAGE'));
+
+-- type of a live column of a table, or an error naming table and column
+CREATE FUNCTION vecrec._column_type(tbl regclass, col name, what text) RETURNS regtype
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	t regtype;
+BEGIN
+	IF col IS NULL THEN
+		RAISE EXCEPTION '% column must not be NULL', what
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	SELECT a.atttypid::regtype INTO t
+	  FROM pg_attribute a
+	 WHERE a.attrelid = tbl AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'column "%" of relation % does not exist', col, tbl
+			USING ERRCODE = 'undefined_column',
+			      HINT = format('The %s column must be a column of the catalog table.', what);
+	END IF;
+	RETURN t;
+END
+$$;
+
+CREATE FUNCTION vecrec.track(catalog regclass,
+							 source_columns name[] DEFAULT NULL,
+							 embedding_column name DEFAULT 'embedding',
+							 id_column name DEFAULT 'id',
+							 embedder regproc DEFAULT NULL) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	kind "char";
+	t regtype;
+	c name;
+	fn record;
+BEGIN
+	IF catalog IS NULL THEN
+		RAISE EXCEPTION 'catalog must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	SELECT relkind INTO kind FROM pg_class WHERE oid = catalog;
+	IF kind IS NULL OR kind NOT IN ('r', 'p') THEN
+		RAISE EXCEPTION '% is not a table', catalog
+			USING ERRCODE = 'wrong_object_type',
+			      HINT = 'Only ordinary and partitioned tables can be tracked.';
+	END IF;
+	IF NOT pg_has_role((SELECT relowner FROM pg_class WHERE oid = catalog), 'USAGE') THEN
+		RAISE EXCEPTION 'must be owner of table %', catalog
+			USING ERRCODE = 'insufficient_privilege';
+	END IF;
+
+	t := vecrec._column_type(catalog, id_column, 'id');
+	IF t NOT IN ('integer'::regtype, 'bigint'::regtype) THEN
+		RAISE EXCEPTION 'id column "%" of % has type %', id_column, catalog, t
+			USING ERRCODE = 'datatype_mismatch',
+			      HINT = 'The id column must be integer or bigint.';
+	END IF;
+	t := vecrec._column_type(catalog, embedding_column, 'embedding');
+	IF t <> '@extschema@.vector'::regtype THEN
+		RAISE EXCEPTION 'embedding column "%" of % has type %', embedding_column, catalog, t
+			USING ERRCODE = 'datatype_mismatch',
+			      HINT = 'The embedding column must be of type vector.';
+	END IF;
+	IF source_columns IS NOT NULL THEN
+		IF cardinality(source_columns) = 0 THEN
+			RAISE EXCEPTION 'source_columns must not be empty'
+				USING ERRCODE = 'invalid_parameter_value',
+				      HINT = 'Pass NULL to track a catalog without source columns.';
+		END IF;
+		FOREACH c IN ARRAY source_columns LOOP
+			PERFORM vecrec._column_type(catalog, c, 'source');
+			IF c = embedding_column THEN
+				RAISE EXCEPTION 'source column "%" is the embedding column', c
+					USING ERRCODE = 'invalid_parameter_value';
+			END IF;
+		END LOOP;
+	END IF;
+	IF embedder IS NOT NULL THEN
+		SELECT p.pronargs, p.proargtypes, p.prorettype::regtype AS rettype, p.proretset, p.prokind
+		  INTO fn FROM pg_proc p WHERE p.oid = embedder;
+		IF fn.prokind <> 'f' OR fn.proretset OR fn.pronargs <> 1
+		   OR fn.proargtypes[0] <> 'text'::regtype
+		   OR fn.rettype <> '@extschema@.vector'::regtype THEN
+			RAISE EXCEPTION 'embedder % must be a function taking text and returning vector', embedder
+				USING ERRCODE = 'wrong_object_type',
+				      HINT = 'For example vecrec.embed_text(text).';
+		END IF;
+		IF source_columns IS NULL THEN
+			RAISE EXCEPTION 'an embedder needs source columns'
+				USING ERRCODE = 'invalid_parameter_value',
+				      HINT = 'Pass the columns whose text the embedder reads in source_columns.';
+		END IF;
+	END IF;
+
+	INSERT INTO vecrec.catalogs AS c (catalog, id_column, embedding_column, source_columns, embedder)
+	VALUES (catalog, id_column, embedding_column, source_columns, embedder)
+	ON CONFLICT ON CONSTRAINT catalogs_pkey DO UPDATE
+	   SET id_column = EXCLUDED.id_column,
+	       embedding_column = EXCLUDED.embedding_column,
+	       source_columns = EXCLUDED.source_columns,
+	       embedder = EXCLUDED.embedder,
+	       tracked_at = now(),
+	       tracked_by = current_user;
+END
+$$;
+COMMENT ON FUNCTION vecrec.track(regclass, name[], name, name, regproc) IS
+	'register a catalog table (id and embedding columns, optional source columns and embedder)';
+
+CREATE FUNCTION vecrec.untrack(catalog regclass) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	PERFORM FROM vecrec.catalogs c WHERE c.catalog = untrack.catalog;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'table % is not tracked', catalog
+			USING ERRCODE = 'undefined_object',
+			      HINT = 'SELECT catalog FROM vecrec.catalogs lists the tracked tables.';
+	END IF;
+	DELETE FROM vecrec.catalogs c WHERE c.catalog = untrack.catalog;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'must be owner of table %', catalog
+			USING ERRCODE = 'insufficient_privilege';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION vecrec.untrack(regclass) IS 'remove a catalog registration';
