@@ -24,7 +24,8 @@
 #                           workers), reported apart, then dropped
 #   --skip-pgvector         vecrec alone
 #   --filters               filtered workload: WHERE category < c (10%, 1%, 0.1%) LIMIT 10, and
-#                           the issue's shape WHERE in_stock AND category = $2 LIMIT 12, with
+#                           the recommendation shape WHERE in_stock AND shelf = $2 LIMIT 12
+#                           (10%, 1%, 0.1% of the rows), with
 #                           hnsw.iterative_scan off / relaxed_order / strict_order (the hnsw
 #                           index forced) and the planner's free choice (default ef_search,
 #                           and the ef_search values of --planner-ef)
@@ -106,7 +107,7 @@ FILTER_EFS="40 100"
 PLANNER_EFS="60"
 SWEEP=1
 DATA=""
-SELS="100 10 1 eq"       # category < c: 10%, 1%, 0.1%; eq: in_stock AND category = $2 LIMIT 12
+SELS="100 10 1 s10 s1 s01"   # category < c: 10%, 1%, 0.1%; sN: in_stock AND shelf = $2 LIMIT 12 (10%, 1%, 0.1%)
 FULL_BASE=331479
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
@@ -246,9 +247,15 @@ if [[ $FILTERS -eq 1 ]]; then
     # in_stock (80%) from id / 1000, independent of category (a function of
     # id % 1000: an earlier in_stock from id % 5 made every category all in
     # stock or all out of it)
+    # shelf, for the recommendation shape, groups categories: shelf 1 holds
+    # 125 of them (12.5% of the rows, 10% in stock), shelf 2 13 (1.04% in
+    # stock), every other category is a shelf of its own (0.08% in stock)
     FILTER_COLS=",
     category int GENERATED ALWAYS AS (((id::bigint * 2654435761) % 1000)::int) STORED,
-    in_stock bool GENERATED ALWAYS AS (((id / 1000) % 5) <> 0) STORED"
+    in_stock bool GENERATED ALWAYS AS (((id / 1000) % 5) <> 0) STORED,
+    shelf int GENERATED ALWAYS AS (CASE WHEN (id::bigint * 2654435761) % 1000 < 125 THEN 1
+                                        WHEN (id::bigint * 2654435761) % 1000 < 138 THEN 2
+                                        ELSE 3 + ((id::bigint * 2654435761) % 1000)::int END) STORED"
 fi
 
 load_db() {
@@ -298,7 +305,8 @@ END
 SQL
     head -n "$NBASE" "$DATA/base.tsv" | q "$db" "" -c '\copy items (id, embedding) FROM pstdin'
     head -n "$NQ" "$DATA/query.tsv" | q "$db" "" -c '\copy queries (qid, v) FROM pstdin'
-    [[ $FILTERS -eq 1 ]] && q "$db" "" -c "CREATE INDEX items_category ON items (category)"
+    [[ $FILTERS -eq 1 ]] && q "$db" "" -c "CREATE INDEX items_category ON items (category)" \
+        -c "CREATE INDEX items_shelf ON items (shelf)"
     q "$db" "" -c "VACUUM (FREEZE, ANALYZE) items" -c "VACUUM ANALYZE queries"
     local n
     n=$(q "$db" "" -c "SELECT count(*) FROM items")
@@ -313,10 +321,16 @@ for db in "${DBS[@]}"; do load_db "$db"; done
 # ---------------------------------------------------------------------------
 TRUTH_SQL="INSERT INTO truth SELECT q.qid, ARRAY(SELECT id FROM items ORDER BY embedding <=> q.v, id LIMIT 10) FROM queries q"
 NUM_SELS=$(printf '%s\n' "${SEL_LIST[@]}" | grep -E '^[0-9]+$' | paste -sd, -)
-# the issue's shape: query qid looks in category (qid * 7) % 1000 (pgbench: \set cat), c = -1 in truth_f
-EQ_CAT="(:qid * 7 % 1000)"
+# the recommendation shape: level sN looks in shelf SHELF_EXPR[sN] (a pgbench
+# expression of :qid, sent as parameter $2), truth_f.c = SHELF_C[sN]; the
+# exact top 10 (recall@10 of the first 10 of the 12 rows returned)
+SHELF_CUR=""
+declare -A SHELF_EXPR=([s10]="1" [s1]="2" [s01]="141 + :qid * 7 % 859")
+declare -A SHELF_C=([s10]=-1 [s1]=-2 [s01]=-3)
+declare -A SHELF_PCT=([s10]="10%" [s1]="1%" [s01]="0.08%")
+SHELF_SELS=$(for s in "${SEL_LIST[@]}"; do [[ -n ${SHELF_C[$s]:-} ]] && echo "$s"; done)
 TRUTHF_SQL="INSERT INTO truth_f SELECT c, q.qid, ARRAY(SELECT id FROM items WHERE category < c ORDER BY embedding <=> q.v, id LIMIT 10) FROM queries q, unnest(ARRAY[$NUM_SELS]) c"
-TRUTHF_EQ_SQL="INSERT INTO truth_f SELECT -1, q.qid, ARRAY(SELECT id FROM items WHERE in_stock AND category = q.qid * 7 % 1000 ORDER BY embedding <=> q.v, id LIMIT 12) FROM queries q"
+TRUTHF_EQ_SQL="INSERT INTO truth_f SELECT l.c, q.qid, ARRAY(SELECT id FROM items WHERE in_stock AND shelf = l.shelf ORDER BY embedding <=> q.v, id LIMIT 10) FROM queries q CROSS JOIN LATERAL (VALUES $(for s in $SHELF_SELS; do e=${SHELF_EXPR[$s]}; printf '(%s, %s),' "${SHELF_C[$s]}" "${e//:qid/q.qid}"; done | sed 's/,$//')) l(c, shelf)"
 
 copy_table() {   # copy_table FROM_DB TO_DB TABLE
     PGOPTIONS="" "${PSQL[@]}" -d "$1" -c "\\copy $3 TO pstdout" >"$WORK/$3.copy" || die "copying $3 out of $1 failed"
@@ -343,8 +357,9 @@ else
     q bench_vecrec "" -c "$TRUTH_SQL"
 fi
 if [[ $FILTERS -eq 1 ]]; then
-    q bench_vecrec "" -c "$TRUTHF_SQL" -c "$TRUTHF_EQ_SQL"
-    say "filtered ground truth: rows matching category < c: $(q bench_vecrec "" -c "SELECT string_agg(format('c=%s: %s', c, (SELECT count(*) FROM items WHERE category < c)), ', ') FROM unnest(ARRAY[$NUM_SELS]) c"); in_stock AND category = x: $(q bench_vecrec "" -c "SELECT round(avg(n), 1) FROM (SELECT count(*) n FROM items WHERE in_stock GROUP BY category) s") on average"
+    [[ -n $NUM_SELS ]] && q bench_vecrec "" -c "$TRUTHF_SQL"
+    [[ -n $SHELF_SELS ]] && q bench_vecrec "" -c "$TRUTHF_EQ_SQL"
+    say "filtered ground truth: rows matching category < c: $(q bench_vecrec "" -c "SELECT string_agg(format('c=%s: %s', c, (SELECT count(*) FROM items WHERE category < c)), ', ') FROM unnest(ARRAY[$NUM_SELS]) c"); in_stock AND shelf = 1, 2, other: $(q bench_vecrec "" -c "SELECT string_agg(n::text, ', ' ORDER BY s) FROM (SELECT least(shelf, 3) s, round(count(*)::numeric / count(DISTINCT shelf), 1) n FROM items WHERE in_stock GROUP BY 1) x") rows"
 fi
 if [[ " ${DBS[*]} " == *" bench_pgvector "* ]]; then
     # pgvector computes the same exact answers as a cross-check, then takes vecrec's
@@ -359,8 +374,8 @@ if [[ " ${DBS[*]} " == *" bench_pgvector "* ]]; then
     say "cross-check: pgvector's exact top 10 differs from vecrec's on $bad of $tot queries"
     ((bad * 100 <= tot)) || warn "exact top 10 of vecrec and pgvector differ on $bad of $tot queries"
     if [[ $FILTERS -eq 1 ]]; then
-        q bench_pgvector "" -c "${TRUTHF_SQL/INSERT INTO truth_f/INSERT INTO truth_f_check} WHERE q.qid < 50" \
-            -c "${TRUTHF_EQ_SQL/INSERT INTO truth_f/INSERT INTO truth_f_check} WHERE q.qid < 50"
+        [[ -n $NUM_SELS ]] && q bench_pgvector "" -c "${TRUTHF_SQL/INSERT INTO truth_f/INSERT INTO truth_f_check} WHERE q.qid < 50"
+        [[ -n $SHELF_SELS ]] && q bench_pgvector "" -c "${TRUTHF_EQ_SQL/INSERT INTO truth_f/INSERT INTO truth_f_check} WHERE q.qid < 50"
         copy_table bench_vecrec bench_pgvector truth_f
         read -r bad tot <<<"$(compare_truth bench_pgvector truth_f "c, qid")"
         say "cross-check: pgvector's exact filtered top 10 differs from vecrec's on $bad of $tot (c, query) pairs"
@@ -419,7 +434,7 @@ BASE_OPTS="-c jit=off -c max_parallel_workers_per_gather=0 -c plan_cache_mode=fo
 
 # plan_of DB OPTS SQL -> compact plan (InitPlan on queries left out)
 plan_of() {
-    local sql="${3//:cat/$EQ_CAT}"
+    local sql="${3//:shelf/($SHELF_CUR)}"
     sql="${sql//:qid/\$1}"
     q "$1" "$BASE_OPTS $2" -c "PREPARE bench_q(int) AS $sql" -c "EXPLAIN (COSTS OFF) EXECUTE bench_q(0)" \
         | awk '/InitPlan/ { skip = 1; ind = match($0, /[^ ]/); next }
@@ -432,7 +447,7 @@ plan_kind() {
         *"Vecrec Exact Scan"*) echo "exact-scan(bitmap)" ;;
         *"using items_hnsw"*) echo hnsw ;;
         *"Bitmap Heap Scan"*) echo "bitmap(btree)+sort" ;;
-        *"using items_category"*) echo "btree+sort" ;;
+        *"using items_category"* | *"using items_shelf"*) echo "btree+sort" ;;
         *"Seq Scan on items"*) echo "seqscan+sort" ;;
         *) echo other ;;
     esac
@@ -440,11 +455,11 @@ plan_kind() {
 
 # recall_of DB OPTS SQL TRUTH -> "queries rows_per_query recall duplicates"
 recall_of() {
-    local sql="${3//:cat/$EQ_CAT}"
+    local sql="${3//:shelf/($SHELF_CUR)}"
     sql="${sql//:qid/\$1}"
     q "$1" "$BASE_OPTS $2" -F ' ' -c "PREPARE bench_q(int) AS $sql" -c "
         SELECT count(*), round(avg(cardinality(r.ids)), 3),
-               round(avg((SELECT count(DISTINCT g) FROM unnest(r.ids) g WHERE g = ANY (t.ids))::numeric / greatest(cardinality(t.ids), 1)), 4),
+               round(avg((SELECT count(DISTINCT g) FROM unnest(r.ids[1:cardinality(t.ids)]) g WHERE g = ANY (t.ids))::numeric / greatest(cardinality(t.ids), 1)), 4),
                sum(cardinality(r.ids) - (SELECT count(DISTINCT g) FROM unnest(r.ids) g))
           FROM bench_ids($NQ) r JOIN $4 t ON t.qid = r.qid"
 }
@@ -463,7 +478,7 @@ timed() {
     dir="$WORK/pgb.$tag"
     rm -rf "$dir"; mkdir -p "$dir"
     printf '\\set qid random(0, %d)\n' "$((NQ - 1))" >"$dir/script.sql"
-    if [[ "$sql" == *:cat* ]]; then printf '\\set cat %s\n' "$EQ_CAT" >>"$dir/script.sql"; fi
+    if [[ "$sql" == *:shelf* ]]; then printf '\\set shelf %s\n' "$SHELF_CUR" >>"$dir/script.sql"; fi
     printf '%s;\n' "$sql" >>"$dir/script.sql"
     nch0=$(pm_nchildren); ticks0=$(pm_child_ticks)
     if ! PGOPTIONS="$BASE_OPTS $opts" "$BINDIR/pgbench" -h "$CLUSTER" -p "$PORT" -U postgres -n -M prepared \
@@ -611,16 +626,17 @@ if [[ $FILTERS -eq 1 ]]; then
     for mode in off relaxed_order strict_order; do
         for ef in "${FILTER_EF_LIST[@]}"; do F_CONFIGS+=("$mode:$ef"); done
     done
-    F_CONFIGS+=("planner:default")
+    F_CONFIGS+=("exact:-" "planner:default")
     for ef in "${PLANNER_EF_LIST[@]}"; do F_CONFIGS+=("planner:$ef"); done
     C1=${CLIENT_LIST[0]}
     say "filters: ${#SEL_LIST[@]} selectivities x ${#F_CONFIGS[@]} configurations x $REPS reps x ${#DBS[@]} databases x ${DURATION}s, $C1 client(s)"
     k=0
     for sel in "${SEL_LIST[@]}"; do
-        if [[ $sel == eq ]]; then
+        if [[ -n ${SHELF_C[$sel]:-} ]]; then
             flimit=12
-            fsql="SELECT id FROM items WHERE in_stock AND category = :cat ORDER BY embedding <=> (SELECT v FROM queries WHERE qid = :qid) LIMIT 12"
-            ftruth="(SELECT qid, ids FROM truth_f WHERE c = -1)"
+            SHELF_CUR=${SHELF_EXPR[$sel]}
+            fsql="SELECT id FROM items WHERE in_stock AND shelf = :shelf ORDER BY embedding <=> (SELECT v FROM queries WHERE qid = :qid) LIMIT 12"
+            ftruth="(SELECT qid, ids FROM truth_f WHERE c = ${SHELF_C[$sel]})"
         else
             flimit=10
             fsql="SELECT id FROM items WHERE category < $sel ORDER BY embedding <=> (SELECT v FROM queries WHERE qid = :qid) LIMIT 10"
@@ -631,15 +647,21 @@ if [[ $FILTERS -eq 1 ]]; then
             if [[ $mode == planner ]]; then
                 opts="-c hnsw.iterative_scan=relaxed_order"   # everything else default (ef_search 40)
                 [[ $ef == default ]] || opts+=" -c hnsw.ef_search=$ef"
+            elif [[ $mode == exact ]]; then
+                # no hnsw: the btree on the filter column, then an exact sort
+                opts="-c enable_indexscan=off -c enable_seqscan=off"
             else
                 # force the hnsw index: no seq scan, no bitmap scan, no sort (btree + sort)
                 opts="-c enable_seqscan=off -c enable_bitmapscan=off -c enable_sort=off -c hnsw.ef_search=$ef -c hnsw.iterative_scan=$mode"
             fi
+            # the shape is planned for each shelf value (as with the unnamed
+            # statements most client libraries send): shelf sizes differ
+            [[ -n ${SHELF_C[$sel]:-} ]] && opts+=" -c plan_cache_mode=force_custom_plan"
             for db in $(order_for $k); do
                 key="$db,$sel,$cfg"
                 F_PLAN[$key]=$(plan_of "$db" "$opts" "$fsql")
                 F_KIND[$key]=$(plan_kind "${F_PLAN[$key]}")
-                if [[ $mode != planner && ${F_KIND[$key]} != hnsw ]]; then
+                if [[ $mode != planner && $mode != exact && ${F_KIND[$key]} != hnsw ]]; then
                     PROBLEMS+=("$db category<$sel $cfg: the forced plan does not use hnsw: ${F_PLAN[$key]}")
                 fi
                 read -r nq rows rec dups <<<"$(recall_of "$db" "$opts" "$fsql" "$ftruth")"
@@ -674,6 +696,25 @@ fi
 # ---------------------------------------------------------------------------
 # report
 # ---------------------------------------------------------------------------
+filter_label() {   # filter_label SEL -> e.g. "1%" or "shelf 1%"
+    if [[ -n ${SHELF_C[$1]:-} ]]; then echo "shelf${SHELF_PCT[$1]}"
+    else awk -v c="$1" 'BEGIN { printf "%g%%", c / 10 }'; fi
+}
+# best_filter_point DB SEL -> "qps (config, recall)" of the fastest configuration
+# with recall@10 >= 0.95 and every row, or nothing
+best_filter_point() {
+    local db=$1 sel=$2 cfg key want best="" bq=0
+    want=$([[ -n ${SHELF_C[$sel]:-} ]] && echo 12 || echo 10)
+    for cfg in "${F_CONFIGS[@]}"; do
+        key="$db,$sel,$cfg"
+        [[ "${F_ROWS[$key]}" == "$want.000" ]] || continue
+        awk -v r="${F_RECALL[$key]}" 'BEGIN { exit !(r >= 0.95) }' || continue
+        if awk -v a="${F_QPS[$key]}" -v b="$bq" 'BEGIN { exit !(a > b) }'; then
+            bq=${F_QPS[$key]}; best="$bq ($cfg ${F_KIND[$key]}, recall ${F_RECALL[$key]})"
+        fi
+    done
+    echo "$best"
+}
 SO_NOTE="vecrec.so md5 ${SO_SUM0:0:12}, pinned for the run"
 [[ "$SO_SUM0" == "$(so_sum)" ]] || SO_NOTE+="; the installed $SO changed during the run (not used)"
 PGV_VERSION=""
@@ -811,14 +852,14 @@ fi
 if [[ $FILTERS -eq 1 ]]; then
     echo
     echo "filtered: SELECT id FROM items WHERE category < c ORDER BY embedding <=> q LIMIT 10 ($NQ queries, $C1 client(s), exact filtered top 10)"
-    echo "  and (eq...): WHERE in_stock AND category = \$2 ... LIMIT 12, recall@12 against the exact top 12"
+    echo "  and (shelf ...): WHERE in_stock AND shelf = \$2 ... LIMIT 12 (planned per shelf value), recall@10: first 10 rows against the exact top 10"
+    echo "  exact = no hnsw (enable_indexscan off): btree bitmap on the filter column, exact sort"
     echo "  forced = enable_seqscan/bitmapscan/sort off (hnsw index); planner = default settings, hnsw.iterative_scan=relaxed_order, ef_search default or the ef shown"
     fmt='%-6s %-10s %-16s %7s %-18s %7s %9s %8s %7s %7s %7s\n'
     # shellcheck disable=SC2059
     printf "$fmt" filter extension iterative_scan ef plan rows/q 'recall@10' qps p50_ms p99_ms cpu_ms
     for sel in "${SEL_LIST[@]}"; do
-        if [[ $sel == eq ]]; then pct="eq0.1%&in_stock/12"
-        else pct=$(awk -v c="$sel" 'BEGIN { printf "%g%%", c / 10 }'); fi
+        pct=$(filter_label "$sel")
         for db in "${DBS[@]}"; do
             for cfg in "${F_CONFIGS[@]}"; do
                 mode=${cfg%%:*} ef=${cfg#*:}
@@ -838,8 +879,26 @@ if [[ $FILTERS -eq 1 ]]; then
     echo "plans chosen by the planner (default settings, iterative_scan=relaxed_order):"
     for sel in "${SEL_LIST[@]}"; do
         for db in "${DBS[@]}"; do
-            echo "  $( [[ $sel == eq ]] && echo "in_stock AND category = x" || echo "category < $sel"), ${EXT[$db]}: ${F_PLAN[$db,$sel,planner:default]}"
+            echo "  $( [[ -n ${SHELF_C[$sel]:-} ]] && echo "in_stock AND shelf = x (${SHELF_PCT[$sel]})" || echo "category < $sel"), ${EXT[$db]}: ${F_PLAN[$db,$sel,planner:default]}"
         done
+    done
+    echo
+    echo "best queries/s at recall@10 >= 0.95 with every row returned (any configuration above):"
+    for sel in "${SEL_LIST[@]}"; do
+        line="  $(filter_label "$sel"):"
+        declare -A best=()
+        for db in "${DBS[@]}"; do
+            b=$(best_filter_point "$db" "$sel")
+            best[$db]=${b%% *}
+            line+=" ${EXT[$db]} ${b:-none};"
+        done
+        if [[ " ${DBS[*]} " == *" bench_pgvector "* && -n ${best[bench_vecrec]} && -n ${best[bench_pgvector]} ]]; then
+            line+=" ratio $(ratio "${best[bench_vecrec]}" "${best[bench_pgvector]}")"
+            csv kind=filter_best "${COMMON[@]}" "selectivity=$(filter_label "$sel")" "qps=${best[bench_vecrec]}" \
+                "plan=pgvector ${best[bench_pgvector]}" "reps=$REPS"
+        fi
+        echo "$line"
+        unset best
     done
 fi
 

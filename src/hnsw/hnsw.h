@@ -57,6 +57,13 @@
  */
 #define HNSW_ITERATIVE_ROWS	10
 
+/*
+ * Past those first rows a filter is rejecting rows, and the rows that pass
+ * it must come from a wider search: each later row needs this many times
+ * the search depth per row of the first ones (in tenths)
+ */
+#define HNSW_ITERATIVE_DEEP_PACE_X10	15
+
 /* Levels 0 .. HNSW_MAX_LEVEL; with m >= 2 higher levels are vanishingly rare */
 #define HNSW_MAX_LEVEL		15
 

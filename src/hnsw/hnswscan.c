@@ -416,9 +416,15 @@ collect_batch(HnswScanOpaque so, int cap)
 static int
 handout_cap(HnswScanOpaque so)
 {
+	int64		deeper;
+
 	if (!so->iterative)
 		return so->ef;
-	return Max(1, (int) ((int64) so->ef * HNSW_ITERATIVE_ROWS / so->efStep));
+	if (so->ef <= so->efStep)
+		return Max(1, (int) ((int64) so->ef * HNSW_ITERATIVE_ROWS / so->efStep));
+	deeper = (int64) (so->ef - so->efStep) * HNSW_ITERATIVE_ROWS * 10 /
+		((int64) so->efStep * HNSW_ITERATIVE_DEEP_PACE_X10);
+	return (int) Min(HNSW_ITERATIVE_ROWS + deeper, PG_INT32_MAX);
 }
 
 /*
