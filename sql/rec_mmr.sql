@@ -129,6 +129,7 @@ SELECT * FROM check_mmr(12, 0.5);
 SELECT * FROM check_mmr(12, 0.3);
 SELECT * FROM check_mmr(12, 1);
 SELECT * FROM check_mmr(30, 0.6);
+SELECT * FROM check_mmr(120, 0.7);
 -- every kernel gives the same picks
 SET vecrec.kernel = 'scalar';
 SELECT * FROM check_mmr(12, 0.7);
