@@ -81,7 +81,7 @@ RecGetVectorArray(ArrayType *array, const char *argname)
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("different vector dimensions %d and %d in %s",
 							result->dim, v->dim, argname),
-					 errhint("All vectors of %s must have the same number of dimensions.",
+					 errhint("Every element of %s must have the same number of dimensions.",
 							 argname)));
 		result->vecs[i] = v;
 		result->nnonnull++;
