@@ -329,6 +329,25 @@ declare -A SHELF_EXPR=([s10]="1" [s1]="2" [s01]="141 + :qid * 7 % 859")
 declare -A SHELF_C=([s10]=-1 [s1]=-2 [s01]=-3)
 declare -A SHELF_PCT=([s10]="10%" [s1]="1%" [s01]="0.08%")
 SHELF_SELS=$(for s in "${SEL_LIST[@]}"; do [[ -n ${SHELF_C[$s]:-} ]] && echo "$s"; done)
+filter_label() {   # filter_label SEL -> e.g. "1%" or "shelf 1%"
+    if [[ -n ${SHELF_C[$1]:-} ]]; then echo "shelf${SHELF_PCT[$1]}"
+    else awk -v c="$1" 'BEGIN { printf "%g%%", c / 10 }'; fi
+}
+# best_filter_point DB SEL -> "qps (config, recall)" of the fastest configuration
+# with recall@10 >= 0.95 and every row, or nothing
+best_filter_point() {
+    local db=$1 sel=$2 cfg key want best="" bq=0
+    want=$([[ -n ${SHELF_C[$sel]:-} ]] && echo 12 || echo 10)
+    for cfg in "${F_CONFIGS[@]}"; do
+        key="$db,$sel,$cfg"
+        [[ "${F_ROWS[$key]}" == "$want.000" ]] || continue
+        awk -v r="${F_RECALL[$key]}" 'BEGIN { exit !(r >= 0.95) }' || continue
+        if awk -v a="${F_QPS[$key]}" -v b="$bq" 'BEGIN { exit !(a > b) }'; then
+            bq=${F_QPS[$key]}; best="$bq ($cfg ${F_KIND[$key]}, recall ${F_RECALL[$key]})"
+        fi
+    done
+    echo "$best"
+}
 TRUTHF_SQL="INSERT INTO truth_f SELECT c, q.qid, ARRAY(SELECT id FROM items WHERE category < c ORDER BY embedding <=> q.v, id LIMIT 10) FROM queries q, unnest(ARRAY[$NUM_SELS]) c"
 TRUTHF_EQ_SQL="INSERT INTO truth_f SELECT l.c, q.qid, ARRAY(SELECT id FROM items WHERE in_stock AND shelf = l.shelf ORDER BY embedding <=> q.v, id LIMIT 10) FROM queries q CROSS JOIN LATERAL (VALUES $(for s in $SHELF_SELS; do e=${SHELF_EXPR[$s]}; printf '(%s, %s),' "${SHELF_C[$s]}" "${e//:qid/q.qid}"; done | sed 's/,$//')) l(c, shelf)"
 
@@ -662,13 +681,13 @@ if [[ $FILTERS -eq 1 ]]; then
                 F_PLAN[$key]=$(plan_of "$db" "$opts" "$fsql")
                 F_KIND[$key]=$(plan_kind "${F_PLAN[$key]}")
                 if [[ $mode != planner && $mode != exact && ${F_KIND[$key]} != hnsw ]]; then
-                    PROBLEMS+=("$db category<$sel $cfg: the forced plan does not use hnsw: ${F_PLAN[$key]}")
+                    PROBLEMS+=("$db $(filter_label "$sel") $cfg: the forced plan does not use hnsw: ${F_PLAN[$key]}")
                 fi
                 read -r nq rows rec dups <<<"$(recall_of "$db" "$opts" "$fsql" "$ftruth")"
                 F_ROWS[$key]=$rows; F_RECALL[$key]=$rec
-                ((dups == 0)) || PROBLEMS+=("$db category<$sel $cfg: $dups duplicate ids")
+                ((dups == 0)) || PROBLEMS+=("$db $(filter_label "$sel") $cfg: $dups duplicate ids")
                 if [[ $mode != off && "$rows" != "$flimit.000" ]]; then
-                    PROBLEMS+=("$db category<$sel $cfg: $rows rows per query on average (LIMIT $flimit)")
+                    PROBLEMS+=("$db $(filter_label "$sel") $cfg: $rows rows per query on average (LIMIT $flimit)")
                 fi
             done
             declare -A acc=()
@@ -678,7 +697,7 @@ if [[ $FILTERS -eq 1 ]]; then
                     acc[$db,qps]+=" $tps"; acc[$db,p50]+=" $p50"; acc[$db,p99]+=" $p99"; acc[$db,cpu]+=" $cpu"
                 done
             done
-            line="category<$sel $cfg:"
+            line="$(filter_label "$sel") $cfg:"
             for db in "${DBS[@]}"; do
                 key="$db,$sel,$cfg"
                 # shellcheck disable=SC2086
@@ -696,25 +715,6 @@ fi
 # ---------------------------------------------------------------------------
 # report
 # ---------------------------------------------------------------------------
-filter_label() {   # filter_label SEL -> e.g. "1%" or "shelf 1%"
-    if [[ -n ${SHELF_C[$1]:-} ]]; then echo "shelf${SHELF_PCT[$1]}"
-    else awk -v c="$1" 'BEGIN { printf "%g%%", c / 10 }'; fi
-}
-# best_filter_point DB SEL -> "qps (config, recall)" of the fastest configuration
-# with recall@10 >= 0.95 and every row, or nothing
-best_filter_point() {
-    local db=$1 sel=$2 cfg key want best="" bq=0
-    want=$([[ -n ${SHELF_C[$sel]:-} ]] && echo 12 || echo 10)
-    for cfg in "${F_CONFIGS[@]}"; do
-        key="$db,$sel,$cfg"
-        [[ "${F_ROWS[$key]}" == "$want.000" ]] || continue
-        awk -v r="${F_RECALL[$key]}" 'BEGIN { exit !(r >= 0.95) }' || continue
-        if awk -v a="${F_QPS[$key]}" -v b="$bq" 'BEGIN { exit !(a > b) }'; then
-            bq=${F_QPS[$key]}; best="$bq ($cfg ${F_KIND[$key]}, recall ${F_RECALL[$key]})"
-        fi
-    done
-    echo "$best"
-}
 SO_NOTE="vecrec.so md5 ${SO_SUM0:0:12}, pinned for the run"
 [[ "$SO_SUM0" == "$(so_sum)" ]] || SO_NOTE+="; the installed $SO changed during the run (not used)"
 PGV_VERSION=""
