@@ -78,7 +78,11 @@ bench-distance:
 	@if [ -f bench/bench_distance.sh ]; then bash bench/bench_distance.sh; \
 	else echo "make $@: bench/bench_distance.sh does not exist yet"; fi
 
+# gnuplot draws the recall vs queries/s plots (bench/plot.sh); a run without it has no plot.
+BENCH_PLOT_DEPS = bash scripts/deps.sh gnuplot-nox || echo "make $@: gnuplot-nox not installed: no plots" >&2
+
 bench-ivf:
+	@$(BENCH_PLOT_DEPS)
 	@bash bench/bench_ivf.sh
 
 # Recommendation primitives (mmr, session_vector, ...): generated data, no download.
@@ -88,6 +92,7 @@ bench-rec:
 # The HNSW benchmark (GloVe-100), then the recommendation primitives; the
 # second runs even if the first fails, and either failing fails the target.
 bench:
+	@$(BENCH_PLOT_DEPS)
 	@rc=0; \
 	if [ -f bench/bench.sh ]; then bash bench/bench.sh || rc=1; \
 	else echo "make $@: bench/bench.sh does not exist yet"; fi; \
