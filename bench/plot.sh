@@ -91,6 +91,7 @@ what=$(cat "$TMP/what" 2>/dev/null || true)
 {
 	echo "set terminal pngcairo size 960,600 font 'DejaVu Sans,10' noenhanced"
 	echo "set output '$PNG'"
+	# shellcheck disable=SC2028 # the backslash-n are for gnuplot
 	echo "set title \"GloVe-100 (cosine): recall@10 vs queries/s\\n$what\\n$meta\" noenhanced"
 	echo "set xlabel 'recall@10'"
 	echo "set ylabel 'queries/s (log scale)'"
