@@ -28,7 +28,8 @@ DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 REGRESS = vector_type cast operators functions aggregates btree bad_input copy kernels \
 	hnsw_options hnsw_l2 hnsw_cosine hnsw_highdim \
 	ivf_options ivf_l2 ivf_cosine \
-	rec_catalog rec_session rec_blend rec_mmr
+	rec_catalog rec_session rec_blend rec_mmr \
+	comments
 REGRESS_OPTS = --inputdir=. --outputdir=. --load-extension=$(EXTENSION)
 
 # Optimise, but never for the build machine's CPU: faster kernels are picked at run time.

@@ -75,7 +75,8 @@
 # 'make install' by someone else during the run cannot mix two builds.
 #
 # Output: a table, summary lines, "csv,..." lines; the CSV (same rows, with a
-# header, without the "csv," prefix) in bench/results/hnsw_glove100_<time>.csv.
+# header, without the "csv," prefix) in bench/results/hnsw_glove100_<time>.csv,
+# and beside it a plot of recall vs queries/s of the sweep (.png, bench/plot.sh).
 #
 # Needs: vecrec installed (make install), PostgreSQL 15 server and pgbench;
 # pgvector optional; the data from bench/get_glove100.sh (run if missing).
@@ -913,6 +914,10 @@ OUT="$HERE/results/hnsw_glove100_$(date -u +%Y%m%d-%H%M%S)$suffix.csv"
 { echo "$CSV_HEADER"; printf '%s\n' "${CSV_ROWS[@]}"; } >"$OUT"
 echo
 say "CSV written to ${OUT#"$REPO"/}"
+# recall vs queries/s of the sweep (none with --no-sweep): the CSV's name with .png
+if [[ $SWEEP -eq 1 ]]; then
+    bash "$HERE/plot.sh" "$OUT" || warn "no plot (bench/plot.sh failed; needs gnuplot-nox)"
+fi
 
 if ((${#PROBLEMS[@]} > 0)); then
     echo

@@ -25,7 +25,8 @@
 # the queries (one pass in the server), then queries/s and latency with
 # pgbench -M prepared, 1 client, the databases alternating.  qps at recall
 # 0.90 and 0.95 are interpolated linearly between sweep points.
-# Output: a table and summary lines; a CSV in bench/results/ivf_glove100_<time>.csv.
+# Output: a table and summary lines; a CSV in bench/results/ivf_glove100_<time>.csv
+# and a plot of recall vs queries/s beside it (.png, bench/plot.sh).
 # PG_CONFIG selects the server.
 set -euo pipefail
 
@@ -251,3 +252,4 @@ for L in "${LIST_LIST[@]}"; do
     done
 done
 say "CSV: $CSV"
+bash "$HERE/plot.sh" "$CSV" || warn "no plot (bench/plot.sh failed; needs gnuplot-nox)"

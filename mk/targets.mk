@@ -4,6 +4,7 @@
 #   make installcheck-tmp  regression tests (REGRESS) on a throwaway cluster
 #   make tap               TAP tests (test/t/*.pl; PROVE_TESTS=... for some)
 #   make deps              install missing Debian packages
+#   make node-deps         npm packages of the Node.js client test (test/node)
 #
 # The throwaway clusters live under /tmp and are removed afterwards; as root
 # they run as the postgres user. See scripts/pgcluster.sh.
@@ -20,10 +21,21 @@ TAP_ENV = PG_REGRESS='$(top_builddir)/src/test/regress/pg_regress' \
 	PG_PERL_LIB='$(top_srcdir)/src/test/perl' \
 	PROVE='$(PROVE)' PROVE_FLAGS='$(PROVE_FLAGS)' DEF_PGPORT='$(DEF_PGPORT)'
 
-.PHONY: test deps installcheck-tmp regress tap prove-tmp demo demo-stop bench bench-distance bench-ivf bench-rec
+.PHONY: test deps node-deps installcheck-tmp regress tap prove-tmp demo demo-stop bench bench-distance bench-ivf bench-rec
 
 deps:
 	@bash scripts/deps.sh
+
+# npm packages of test/t/040_node_client.pl, as pinned in test/node/package-lock.json
+# (npm ci, cached in ~/.cache/vecrec-npm); reinstalled when the lock file changes.
+# VECREC_SKIP_NODE=1 skips them, and the test.
+NODE_STAMP = test/node/node_modules/.package-lock.json
+node-deps: $(if $(filter-out 0,$(VECREC_SKIP_NODE)),,$(NODE_STAMP))
+$(NODE_STAMP): test/node/package.json test/node/package-lock.json
+	@bash test/node/setup.sh
+
+# Run node-deps before the TAP tests that need it (all of them, or a list naming 040_node_client).
+TAP_NEEDS_NODE = $(if $(PROVE_TESTS),$(findstring node_client,$(PROVE_TESTS)),yes)
 
 # Regression and TAP tests both run; either failing fails the target.
 test: deps
@@ -55,6 +67,8 @@ installcheck-tmp regress:
 	fi
 
 tap prove-tmp: $(TEST_BINS)
+	@$(if $(TAP_NEEDS_NODE),$(SUBMAKE) node-deps || \
+		echo "make $@: npm packages not installed: test/t/040_node_client.pl will fail" >&2)
 	@$(TAP_ENV) $(PGCLUSTER) tap $(PROVE_TESTS)
 
 demo demo-stop:
@@ -64,7 +78,11 @@ bench-distance:
 	@if [ -f bench/bench_distance.sh ]; then bash bench/bench_distance.sh; \
 	else echo "make $@: bench/bench_distance.sh does not exist yet"; fi
 
+# gnuplot draws the recall vs queries/s plots (bench/plot.sh); a run without it has no plot.
+BENCH_PLOT_DEPS = bash scripts/deps.sh gnuplot-nox || echo "make $@: gnuplot-nox not installed: no plots" >&2
+
 bench-ivf:
+	@$(BENCH_PLOT_DEPS)
 	@bash bench/bench_ivf.sh
 
 # Recommendation primitives (mmr, session_vector, ...): generated data, no download.
@@ -74,6 +92,7 @@ bench-rec:
 # The HNSW benchmark (GloVe-100), then the recommendation primitives; the
 # second runs even if the first fails, and either failing fails the target.
 bench:
+	@$(BENCH_PLOT_DEPS)
 	@rc=0; \
 	if [ -f bench/bench.sh ]; then bash bench/bench.sh || rc=1; \
 	else echo "make $@: bench/bench.sh does not exist yet"; fi; \

@@ -17,6 +17,12 @@ fi
 if ! command -v prove >/dev/null 2>&1; then
 	pkgs+=(perl)
 fi
+# Node.js and npm for the client test (test/t/040_node_client.pl), unless
+# VECREC_SKIP_NODE=1; a node from elsewhere (nodesource, nvm) is fine.
+if [ -z "${VECREC_SKIP_NODE:-}" ] || [ "${VECREC_SKIP_NODE}" = 0 ]; then
+	command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+	command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+fi
 pkgs+=("$@")
 
 # Packages dpkg knows as installed; anything else in the list is missing.

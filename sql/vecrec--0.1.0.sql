@@ -199,6 +199,13 @@ CREATE CAST (double precision[] AS vector)
 CREATE CAST (numeric[] AS vector)
 	WITH FUNCTION array_to_vector(numeric[], integer, boolean) AS ASSIGNMENT;
 
+COMMENT ON CAST (vector AS vector) IS 'vector to vector(n): checks the dimension count';
+COMMENT ON CAST (vector AS real[]) IS 'vector to real[] (implicit)';
+COMMENT ON CAST (integer[] AS vector) IS 'integer[] to vector (assignment)';
+COMMENT ON CAST (real[] AS vector) IS 'real[] to vector (assignment)';
+COMMENT ON CAST (double precision[] AS vector) IS 'double precision[] to vector (assignment)';
+COMMENT ON CAST (numeric[] AS vector) IS 'numeric[] to vector (assignment)';
+
 -- operators
 
 CREATE OPERATOR <-> (
@@ -295,6 +302,11 @@ CREATE OPERATOR CLASS vector_ops
 	FUNCTION 1 vector_hash(vector),
 	FUNCTION 2 vector_hash_extended(vector, bigint);
 
+COMMENT ON OPERATOR CLASS vector_ops USING btree IS 'element-by-element order of vectors (ORDER BY, unique constraints, merge joins)';
+COMMENT ON OPERATOR FAMILY vector_ops USING btree IS 'element-by-element order of vectors';
+COMMENT ON OPERATOR CLASS vector_ops USING hash IS 'hashing of vectors (hash joins, hash aggregation, hash partitioning)';
+COMMENT ON OPERATOR FAMILY vector_ops USING hash IS 'hashing of vectors';
+
 -- vecrec's own tools
 
 CREATE FUNCTION vecrec.version() RETURNS text
@@ -337,6 +349,15 @@ CREATE OPERATOR CLASS vector_l1_ops
 	OPERATOR 1 <+> (vector, vector) FOR ORDER BY float_ops,
 	FUNCTION 1 l1_distance(vector, vector);
 
+COMMENT ON OPERATOR CLASS vector_l2_ops USING hnsw IS 'hnsw by Euclidean distance (<->)';
+COMMENT ON OPERATOR FAMILY vector_l2_ops USING hnsw IS 'hnsw by Euclidean distance (<->)';
+COMMENT ON OPERATOR CLASS vector_ip_ops USING hnsw IS 'hnsw by negative inner product (<#>)';
+COMMENT ON OPERATOR FAMILY vector_ip_ops USING hnsw IS 'hnsw by negative inner product (<#>)';
+COMMENT ON OPERATOR CLASS vector_cosine_ops USING hnsw IS 'hnsw by cosine distance (<=>); vectors normalised, zero vectors not indexed';
+COMMENT ON OPERATOR FAMILY vector_cosine_ops USING hnsw IS 'hnsw by cosine distance (<=>)';
+COMMENT ON OPERATOR CLASS vector_l1_ops USING hnsw IS 'hnsw by Manhattan distance (<+>)';
+COMMENT ON OPERATOR FAMILY vector_l1_ops USING hnsw IS 'hnsw by Manhattan distance (<+>)';
+
 -- ivfflat access method
 
 CREATE FUNCTION ivfflathandler(internal) RETURNS index_am_handler
@@ -362,6 +383,13 @@ CREATE OPERATOR CLASS vector_cosine_ops
 	OPERATOR 1 <=> (vector, vector) FOR ORDER BY float_ops,
 	FUNCTION 1 vector_negative_inner_product(vector, vector),
 	FUNCTION 2 vector_norm(vector);
+
+COMMENT ON OPERATOR CLASS vector_l2_ops USING ivfflat IS 'ivfflat by Euclidean distance (<->)';
+COMMENT ON OPERATOR FAMILY vector_l2_ops USING ivfflat IS 'ivfflat by Euclidean distance (<->)';
+COMMENT ON OPERATOR CLASS vector_ip_ops USING ivfflat IS 'ivfflat by negative inner product (<#>); lists trained by Euclidean distance';
+COMMENT ON OPERATOR FAMILY vector_ip_ops USING ivfflat IS 'ivfflat by negative inner product (<#>)';
+COMMENT ON OPERATOR CLASS vector_cosine_ops USING ivfflat IS 'ivfflat by cosine distance (<=>); spherical k-means, zero vectors not indexed';
+COMMENT ON OPERATOR FAMILY vector_cosine_ops USING ivfflat IS 'ivfflat by cosine distance (<=>)';
 
 -- index verification
 
@@ -417,6 +445,7 @@ BEGIN
 	RETURN t;
 END
 $$;
+COMMENT ON FUNCTION vecrec._column_type(regclass, name, text) IS 'internal: type of a live column of a table (used by vecrec.track)';
 
 CREATE FUNCTION vecrec.track(catalog regclass,
 							 source_columns name[] DEFAULT NULL,

@@ -1,6 +1,6 @@
 # hnsw indexes on vectors too long to sit inside a graph element: 3072 and
 # 16,000 dimensions, whose vectors the index stores out of line, in chunks
-# (format version 2, see src/hnsw/README).
+# (format version 2, see docs/hnsw.md).
 #
 # Recall: for each size, a table of deterministic vectors (hdvec() in
 # VecrecTest.pm: 32 hidden coordinates spread in blocks over the whole
