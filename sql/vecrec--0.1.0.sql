@@ -721,6 +721,16 @@ BEGIN
 		RAISE EXCEPTION 'rule value must be a finite number'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
+	IF NEW.action IS NULL OR NEW.action NOT IN ('pin', 'boost', 'block', 'cap') THEN
+		RAISE EXCEPTION 'unknown rule action "%"', NEW.action
+			USING ERRCODE = 'check_violation',
+			      HINT = 'Actions are pin, boost, block and cap.';
+	END IF;
+	IF NEW.starts_at >= NEW.ends_at THEN
+		RAISE EXCEPTION 'a rule must start before it ends'
+			USING ERRCODE = 'check_violation',
+			      HINT = 'starts_at and ends_at bound the time the rule is live; either may be NULL.';
+	END IF;
 	IF NEW.group_by IS NOT NULL AND NEW.action <> 'cap' THEN
 		RAISE EXCEPTION 'only cap rules take group_by'
 			USING ERRCODE = 'invalid_parameter_value';
@@ -831,7 +841,8 @@ GRANT SELECT ON vecrec.user_profiles TO PUBLIC;
 CREATE FUNCTION vecrec._recommend(p_catalog regclass, p_query @extschema@.vector, p_k int,
 								  p_surface text, p_filter text, p_exclude bigint[],
 								  p_candidates int, p_lambda float8, p_shadow boolean,
-								  p_rules bigint[], p_as_of timestamptz, p_log boolean)
+								  p_rules bigint[], p_as_of timestamptz, p_log boolean,
+								  p_search_path text)
 	RETURNS TABLE (id bigint, rank int, score float8, reason text)
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -981,6 +992,8 @@ BEGIN
 				idc, embc, boost_sql, grp_sql, p_catalog, where_sql);
 			exhaustive := true;
 		END IF;
+		-- the filter is the caller's SQL: resolve its names with the caller's search_path
+		PERFORM set_config('search_path', p_search_path, true);
 		BEGIN
 			EXECUTE q INTO nfetched, o_ids, o_embs, o_vals, o_boost, o_grp
 				USING p_query, coalesce(p_exclude, '{}'), lim, pin_ids, p_catalog;
@@ -1006,6 +1019,7 @@ BEGIN
 				USING ERRCODE = SQLSTATE,
 				      HINT = 'The filter must be one boolean SQL expression over the catalog''s columns, such as in_stock AND price < 100.';
 		END;
+		PERFORM set_config('search_path', 'pg_catalog, pg_temp', true);
 		p_ids := coalesce(p_ids, '{}');
 		need := p_k - cardinality(p_ids);
 
@@ -1125,17 +1139,22 @@ BEGIN
 	               FROM unnest(f_ids, f_scores, f_reasons) WITH ORDINALITY u(id, s, reason, n);
 END
 $$;
-COMMENT ON FUNCTION vecrec._recommend(regclass, @extschema@.vector, int, text, text, bigint[], int, float8, boolean, bigint[], timestamptz, boolean) IS
+COMMENT ON FUNCTION vecrec._recommend(regclass, @extschema@.vector, int, text, text, bigint[], int, float8, boolean, bigint[], timestamptz, boolean, text) IS
 	'internal: the body of vecrec.recommend() and vecrec.preview()';
 
+-- recommend() and preview() do not pin search_path: they hand the caller's
+-- to _recommend(), which resolves the filter's names with it (the filter is
+-- the caller's SQL, run with the caller's rights) and everything else, all
+-- schema-qualified, under pg_catalog, pg_temp.
 CREATE FUNCTION vecrec.recommend(catalog regclass, query @extschema@.vector, k int DEFAULT 12,
 								 surface text DEFAULT NULL, filter text DEFAULT NULL,
 								 exclude bigint[] DEFAULT NULL, candidates int DEFAULT 120,
 								 lambda float8 DEFAULT 0.7)
 	RETURNS TABLE (id bigint, rank int, score float8, reason text)
-LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE sql VOLATILE AS $$
 	SELECT * FROM vecrec._recommend($1, $2, $3, $4, $5, $6, $7, $8, false, NULL, NULL,
-									pg_catalog.current_setting('vecrec.log_impressions')::boolean)
+									pg_catalog.current_setting('vecrec.log_impressions')::pg_catalog.bool,
+									pg_catalog.current_setting('search_path'))
 $$;
 COMMENT ON FUNCTION vecrec.recommend(regclass, @extschema@.vector, int, text, text, bigint[], int, float8) IS
 	'k recommendations from a tracked catalog: nearest rows under the filter, live rules of the surface, MMR, pins; NULL query = most popular';
@@ -1146,8 +1165,9 @@ CREATE FUNCTION vecrec.preview(catalog regclass, query @extschema@.vector, k int
 							   lambda float8 DEFAULT 0.7, rules bigint[] DEFAULT NULL,
 							   as_of timestamptz DEFAULT NULL)
 	RETURNS TABLE (id bigint, rank int, score float8, reason text)
-LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
-	SELECT * FROM vecrec._recommend($1, $2, $3, $4, $5, $6, $7, $8, true, $9, $10, false)
+LANGUAGE sql VOLATILE AS $$
+	SELECT * FROM vecrec._recommend($1, $2, $3, $4, $5, $6, $7, $8, true, $9, $10, false,
+									pg_catalog.current_setting('search_path'))
 $$;
 COMMENT ON FUNCTION vecrec.preview(regclass, @extschema@.vector, int, text, text, bigint[], int, float8, bigint[], timestamptz) IS
 	'recommend() with shadow rules: disabled rules apply too (or exactly the rules listed), windows checked at as_of; logs nothing';

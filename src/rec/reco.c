@@ -87,6 +87,7 @@ RecoCheckFilter(const char *str)
 	core_yyscan_t scanner;
 	volatile int depth = 0;
 	volatile int ntokens = 0;
+	const char *volatile problem = NULL;
 	MemoryContext oldcxt = CurrentMemoryContext;
 
 	scanner = scanner_init(str, &yyextra, &ScanKeywords, ScanKeywordTokens);
@@ -102,14 +103,13 @@ RecoCheckFilter(const char *str)
 				break;
 			ntokens++;
 			if (tok == ';')
-				filter_error("The filter contains a statement separator (;).");
+				problem = "The filter contains a statement separator (;).";
 			else if (tok == '(' || tok == '[')
 				depth++;
-			else if (tok == ')' || tok == ']')
-			{
-				if (--depth < 0)
-					filter_error("The filter closes a parenthesis it did not open.");
-			}
+			else if ((tok == ')' || tok == ']') && --depth < 0)
+				problem = "The filter closes a parenthesis it did not open.";
+			if (problem)
+				break;
 		}
 	}
 	PG_CATCH();
@@ -127,6 +127,8 @@ RecoCheckFilter(const char *str)
 	PG_END_TRY();
 	scanner_finish(scanner);
 
+	if (problem)
+		filter_error(problem);
 	if (depth != 0)
 		filter_error("The filter leaves a parenthesis or bracket open.");
 	if (ntokens == 0)
