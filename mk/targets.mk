@@ -20,7 +20,7 @@ TAP_ENV = PG_REGRESS='$(top_builddir)/src/test/regress/pg_regress' \
 	PG_PERL_LIB='$(top_srcdir)/src/test/perl' \
 	PROVE='$(PROVE)' PROVE_FLAGS='$(PROVE_FLAGS)' DEF_PGPORT='$(DEF_PGPORT)'
 
-.PHONY: test deps installcheck-tmp regress tap prove-tmp demo demo-stop bench bench-distance bench-ivf
+.PHONY: test deps installcheck-tmp regress tap prove-tmp demo demo-stop bench bench-distance bench-ivf bench-rec
 
 deps:
 	@bash scripts/deps.sh
@@ -67,6 +67,15 @@ bench-distance:
 bench-ivf:
 	@bash bench/bench_ivf.sh
 
+# Recommendation primitives (mmr, session_vector, ...): generated data, no download.
+bench-rec:
+	@bash bench/bench_rec.sh
+
+# The HNSW benchmark (GloVe-100), then the recommendation primitives; the
+# second runs even if the first fails, and either failing fails the target.
 bench:
-	@if [ -f bench/bench.sh ]; then bash bench/bench.sh; \
-	else echo "make $@: bench/bench.sh does not exist yet"; fi
+	@rc=0; \
+	if [ -f bench/bench.sh ]; then bash bench/bench.sh || rc=1; \
+	else echo "make $@: bench/bench.sh does not exist yet"; fi; \
+	bash bench/bench_rec.sh || rc=1; \
+	exit $$rc

@@ -371,6 +371,145 @@ CREATE FUNCTION vecrec.verify_index(index regclass, strict boolean DEFAULT false
 
 COMMENT ON FUNCTION vecrec.verify_index(regclass, boolean) IS 'structural checks of an hnsw or ivfflat index, one row per check; strict raises the first problem as an error';
 
+-- ===========================================================================
+-- recommendation primitives (src/rec/): session and profile vectors,
+-- event weights, blending, MMR re-ranking, intra-list diversity
+-- ===========================================================================
+
+-- weighted aggregates: the state is {count, ref, sum_w, sum_1, ..., sum_n} in
+-- double precision (see src/rec/session.c)
+
+CREATE FUNCTION vecrec.weighted_avg_accum(double precision[], vector, double precision)
+	RETURNS double precision[]
+	AS 'MODULE_PATHNAME', 'rec_weighted_avg_accum' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION vecrec.session_vector_accum(double precision[], vector, double precision,
+		timestamptz, interval, timestamptz)
+	RETURNS double precision[]
+	AS 'MODULE_PATHNAME', 'rec_session_accum' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION vecrec.session_vector_accum(double precision[], vector, double precision,
+		timestamptz, interval)
+	RETURNS double precision[]
+	AS 'MODULE_PATHNAME', 'rec_session_accum_now' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION vecrec.weighted_combine(double precision[], double precision[])
+	RETURNS double precision[]
+	AS 'MODULE_PATHNAME', 'rec_weighted_combine' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION vecrec.weighted_avg_final(double precision[]) RETURNS vector
+	AS 'MODULE_PATHNAME', 'rec_weighted_avg_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION vecrec.session_vector_final(double precision[]) RETURNS vector
+	AS 'MODULE_PATHNAME', 'rec_session_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION vecrec.weighted_avg_accum(double precision[], vector, double precision)
+	IS 'vecrec.weighted_avg transition function';
+COMMENT ON FUNCTION vecrec.session_vector_accum(double precision[], vector, double precision, timestamptz, interval, timestamptz)
+	IS 'vecrec.session_vector transition function (ages up to as_of)';
+COMMENT ON FUNCTION vecrec.session_vector_accum(double precision[], vector, double precision, timestamptz, interval)
+	IS 'vecrec.session_vector transition function (ages up to now())';
+COMMENT ON FUNCTION vecrec.weighted_combine(double precision[], double precision[])
+	IS 'vecrec.weighted_avg and vecrec.session_vector combine function';
+COMMENT ON FUNCTION vecrec.weighted_avg_final(double precision[])
+	IS 'vecrec.weighted_avg final function';
+COMMENT ON FUNCTION vecrec.session_vector_final(double precision[])
+	IS 'vecrec.session_vector final function';
+
+CREATE AGGREGATE vecrec.weighted_avg(v vector, w double precision) (
+	SFUNC = vecrec.weighted_avg_accum,
+	STYPE = double precision[],
+	FINALFUNC = vecrec.weighted_avg_final,
+	COMBINEFUNC = vecrec.weighted_combine,
+	INITCOND = '{0,0,0}',
+	PARALLEL = SAFE
+);
+
+CREATE AGGREGATE vecrec.session_vector(v vector, weight double precision, at timestamptz,
+		half_life interval) (
+	SFUNC = vecrec.session_vector_accum,
+	STYPE = double precision[],
+	FINALFUNC = vecrec.session_vector_final,
+	COMBINEFUNC = vecrec.weighted_combine,
+	INITCOND = '{0,0,0}',
+	PARALLEL = SAFE
+);
+
+CREATE AGGREGATE vecrec.session_vector(v vector, weight double precision, at timestamptz,
+		half_life interval, as_of timestamptz) (
+	SFUNC = vecrec.session_vector_accum,
+	STYPE = double precision[],
+	FINALFUNC = vecrec.session_vector_final,
+	COMBINEFUNC = vecrec.weighted_combine,
+	INITCOND = '{0,0,0}',
+	PARALLEL = SAFE
+);
+
+COMMENT ON AGGREGATE vecrec.weighted_avg(vector, double precision)
+	IS 'sum(w * v) / sum(w) over the non-null rows; NULL for none or all weights zero';
+COMMENT ON AGGREGATE vecrec.session_vector(vector, double precision, timestamptz, interval)
+	IS 'unit-length sum of weight * 0.5 ^ ((now() - at) / half_life) * v';
+COMMENT ON AGGREGATE vecrec.session_vector(vector, double precision, timestamptz, interval, timestamptz)
+	IS 'unit-length sum of weight * 0.5 ^ ((as_of - at) / half_life) * v';
+
+-- event weights: shipped rows have builtin = true; a row a user inserts or
+-- updates becomes builtin = false, and only those are dumped by pg_dump (the
+-- shipped ones come back with CREATE EXTENSION, and an inserted row replaces
+-- a shipped row of the same event, so a restore reproduces the edits)
+
+CREATE TABLE vecrec.event_weights (
+	event text PRIMARY KEY,
+	weight double precision NOT NULL CHECK (weight >= 0 AND weight < 'Infinity'),
+	builtin boolean NOT NULL DEFAULT false
+);
+
+INSERT INTO vecrec.event_weights (event, weight, builtin) VALUES
+	('view', 1, true),
+	('click', 2, true),
+	('wishlist', 3, true),
+	('add_to_cart', 4, true),
+	('review', 5, true),
+	('purchase', 8, true);
+
+CREATE FUNCTION vecrec.event_weights_edit() RETURNS trigger
+	LANGUAGE plpgsql SET search_path = pg_catalog AS
+$$
+BEGIN
+	IF TG_OP = 'INSERT' THEN
+		DELETE FROM vecrec.event_weights w WHERE w.event = NEW.event AND w.builtin;
+	END IF;
+	NEW.builtin := false;
+	RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER event_weights_edit BEFORE INSERT OR UPDATE ON vecrec.event_weights
+	FOR EACH ROW EXECUTE FUNCTION vecrec.event_weights_edit();
+
+SELECT pg_catalog.pg_extension_config_dump('vecrec.event_weights', 'WHERE NOT builtin');
+
+CREATE FUNCTION vecrec.event_weight(event text) RETURNS double precision
+	AS 'MODULE_PATHNAME', 'rec_event_weight' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON TABLE vecrec.event_weights IS 'weight of each event type for vecrec.session_vector; editable';
+COMMENT ON FUNCTION vecrec.event_weights_edit() IS 'marks edited rows of vecrec.event_weights as user rows (dumped by pg_dump)';
+COMMENT ON FUNCTION vecrec.event_weight(text) IS 'weight of an event type from vecrec.event_weights; an error for an unknown event';
+
+-- blending, re-ranking, diversity
+
+CREATE FUNCTION vecrec.blend(vectors vector[], weights double precision[]) RETURNS vector
+	AS 'MODULE_PATHNAME', 'rec_blend' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION vecrec.mmr(query vector, ids bigint[], embeddings vector[], k integer,
+		lambda double precision DEFAULT 0.7)
+	RETURNS TABLE (id bigint, rank integer, relevance double precision, score double precision)
+	AS 'MODULE_PATHNAME', 'rec_mmr' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 12;
+
+CREATE FUNCTION vecrec.diversity(vectors vector[]) RETURNS double precision
+	AS 'MODULE_PATHNAME', 'rec_diversity' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION vecrec.blend(vector[], double precision[])
+	IS 'unit-length weighted sum of the unit-length non-null vectors; NULL if all are null or the sum is zero';
+COMMENT ON FUNCTION vecrec.mmr(vector, bigint[], vector[], integer, double precision)
+	IS 'maximal marginal relevance re-ranking (cosine similarity): min(k, n) rows, ties to the lower id';
+COMMENT ON FUNCTION vecrec.diversity(vector[])
+	IS 'mean pairwise cosine distance of the non-null vectors; NULL for fewer than two';
+
 -- catalog registration: vecrec.track / vecrec.untrack
 --
 -- A catalog is an ordinary table of products with an integer or bigint id
