@@ -64,6 +64,28 @@ RESET enable_seqscan;
 SELECT id, rank, round(score::numeric, 4) AS score, reason FROM vecrec.recommend('shop', '[1,0,0.3]', 4, lambda => 1);
 SELECT id, round((1 - (embedding <=> '[1,0,0.3]'))::numeric, 4) AS similarity FROM shop ORDER BY embedding <=> '[1,0,0.3]' LIMIT 4;
 
+-- lambda < 1: the MMR part equals vecrec.mmr over the candidate set (the nearest rows under the filter)
+CREATE FUNCTION mmr_expected(q vector, k int, cand int, lambda float8, f text DEFAULT 'true') RETURNS TABLE (id bigint, score numeric)
+LANGUAGE plpgsql AS $$
+BEGIN
+	RETURN QUERY EXECUTE format('SELECT m.id, round(m.score::numeric, 6) FROM
+		(SELECT array_agg(id) ids, array_agg(embedding) e FROM
+		  (SELECT id, embedding FROM shop WHERE (%s) AND embedding IS NOT NULL ORDER BY embedding <=> $1, id LIMIT $3) s) c,
+		vecrec.mmr($1, c.ids, c.e, $2, $4) m ORDER BY m.rank', f) USING q, k, cand, lambda;
+END $$;
+SELECT array_agg(r.id ORDER BY r.rank) = (SELECT array_agg(e.id) FROM mmr_expected('[1,0,0.3]', 8, 120, 0.7) e) AS same_ids,
+       array_agg(round(r.score::numeric, 6) ORDER BY r.rank) = (SELECT array_agg(e.score) FROM mmr_expected('[1,0,0.3]', 8, 120, 0.7) e) AS same_scores
+  FROM vecrec.recommend('shop', '[1,0,0.3]', 8) r;
+SELECT array_agg(r.id ORDER BY r.rank) = (SELECT array_agg(e.id) FROM mmr_expected('[0,1,0.2]', 6, 15, 0.3, 'in_stock AND price < 70') e) AS same_ids
+  FROM vecrec.recommend('shop', '[0,1,0.2]', 6, filter => 'in_stock AND price < 70', candidates => 15, lambda => 0.3) r;
+SELECT array_agg(r.id ORDER BY r.rank) = (SELECT array_agg(e.id) FROM mmr_expected('[0,1,0.2]', 5, 5, 0) e) AS same_ids
+  FROM vecrec.recommend('shop', '[0,1,0.2]', 5, candidates => 5, lambda => 0) r;
+-- diversity goes up as lambda goes down
+SELECT round(vecrec.diversity(array_agg(s.embedding))::numeric, 4) AS lambda_1,
+       (SELECT round(vecrec.diversity(array_agg(s2.embedding))::numeric, 4)
+          FROM vecrec.recommend('shop', '[1,0,0.3]', 8, lambda => 0.3) r2 JOIN shop s2 USING (id)) AS lambda_03
+  FROM vecrec.recommend('shop', '[1,0,0.3]', 8, lambda => 1) r JOIN shop s USING (id);
+
 -- a selective filter still fills k; fewer matching rows than k: all of them
 SELECT count(*) FROM shop WHERE category = 'hats' AND in_stock AND embedding IS NOT NULL;
 SELECT count(*), count(DISTINCT id) FROM vecrec.recommend('shop', '[1,0,0]', 5, filter => 'category = ''hats'' AND in_stock', candidates => 5, lambda => 1);
@@ -162,7 +184,7 @@ DELETE FROM vecrec.events;
 -- the caller's index settings are restored, inside a transaction too
 BEGIN;
 SET LOCAL hnsw.ef_search = 33;
-SELECT count(*) FROM vecrec.recommend('shop', '[1,0,0.3]', 5, lambda => 1);
+SELECT count(*) FROM vecrec.recommend('shop', '[1,0,0.3]', 5);
 SHOW hnsw.ef_search;
 SHOW search_path;
 SHOW hnsw.iterative_scan;
@@ -182,6 +204,6 @@ RESET ROLE;
 REVOKE SELECT ON shop FROM regress_reco_app;
 DROP ROLE regress_reco_app;
 
-DROP FUNCTION reco, exact;
+DROP FUNCTION reco, exact, mmr_expected;
 SELECT vecrec.untrack('shop');
 DROP TABLE shop, not_tracked, secret;
