@@ -20,7 +20,7 @@ TAP_ENV = PG_REGRESS='$(top_builddir)/src/test/regress/pg_regress' \
 	PG_PERL_LIB='$(top_srcdir)/src/test/perl' \
 	PROVE='$(PROVE)' PROVE_FLAGS='$(PROVE_FLAGS)' DEF_PGPORT='$(DEF_PGPORT)'
 
-.PHONY: test deps installcheck-tmp regress tap prove-tmp demo demo-stop bench bench-distance bench-ivf bench-rec
+.PHONY: test deps installcheck-tmp regress tap prove-tmp demo demo-stop bench bench-distance bench-ivf bench-rec bench-recommend
 
 deps:
 	@bash scripts/deps.sh
@@ -63,6 +63,9 @@ demo demo-stop:
 bench-distance:
 	@if [ -f bench/bench_distance.sh ]; then bash bench/bench_distance.sh; \
 	else echo "make $@: bench/bench_distance.sh does not exist yet"; fi
+
+bench-recommend:
+	@bash bench/bench_recommend.sh
 
 bench-ivf:
 	@bash bench/bench_ivf.sh
