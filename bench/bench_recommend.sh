@@ -4,12 +4,15 @@
 #   bash bench/bench_recommend.sh [--rows N] [--dims D] [--calls N]
 #
 # A throwaway cluster (bench/lib.sh) gets a synthetic catalog generated
-# deterministically in SQL (setseed): N rows (default 100,000) of random unit
-# vectors in D dimensions (default 100), 10 categories, prices 0-999, 80% in
-# stock; an hnsw index (vector_cosine_ops, m 16, ef_construction 64).  Then,
-# for each case, the same --calls queries (default 300, random unit vectors,
-# after 50 untimed warm-up calls) run through one server-side PL/pgSQL loop
-# that times every call with clock_timestamp(); p50 and p95 in milliseconds:
+# deterministically in SQL (setseed): N rows (default 100,000) of unit vectors
+# in D dimensions (default 100) around 200 random topics (uniformly random
+# vectors in 100 dimensions have no neighbourhoods, unlike product
+# embeddings), 10 categories, 50 brands, prices 0-999, 80% in stock; an hnsw
+# index (vector_cosine_ops, m 16, ef_construction 64).  Then, for each case,
+# the same --calls queries (default 300, after 50 untimed warm-up calls;
+# "more like this": a product's embedding, the product excluded) run through
+# one server-side PL/pgSQL loop that times every call with clock_timestamp();
+# p50 and p95 in milliseconds:
 #
 #   plain       recommend(catalog, q, 12, candidates => 120)
 #   filter      the same with filter => 'category = 3' (10% of the rows)
@@ -51,14 +54,20 @@ CREATE TABLE products (id bigint PRIMARY KEY, category int NOT NULL, brand text 
     price numeric NOT NULL, in_stock boolean NOT NULL, embedding vector($DIMS));
 CREATE FUNCTION rand_unit(d int) RETURNS vector LANGUAGE sql VOLATILE AS \$\$
     SELECT l2_normalize(array_agg(random() - 0.5)::vector) FROM generate_series(1, d) \$\$;
+-- product embeddings cluster (200 topics, each row its topic plus noise), as
+-- real ones do; category, brand and stock vary within a topic (i / 200)
+CREATE TABLE topics AS SELECT t, rand_unit($DIMS)::real[] AS c FROM generate_series(0, 199) t;
 INSERT INTO products
-SELECT i, (i * 7919) % 10, 'brand' || (i % 50), (i * 31) % 1000, i % 5 <> 0, rand_unit($DIMS)
-  FROM generate_series(1, $ROWS) i;
+SELECT i, (i / 200 * 3 + i) % 10, 'brand' || ((i / 200) * 13 + i) % 50, (i * 31) % 1000, (i / 200 + i) % 5 <> 0,
+       l2_normalize((SELECT array_agg(x + (random() - 0.5) * 0.12 ORDER BY n) FROM unnest(tp.c) WITH ORDINALITY u(x, n))::vector)
+  FROM generate_series(1, $ROWS) i JOIN topics tp ON tp.t = (i * 37) % 200;
 CREATE INDEX ON products (category);
 CREATE INDEX products_embedding ON products USING hnsw (embedding vector_cosine_ops);
 VACUUM ANALYZE products;
 SELECT vecrec.track('products');
-CREATE TABLE queries AS SELECT g AS qid, rand_unit($DIMS) AS q FROM generate_series(1, $CALLS + 50) g;
+-- "more like this": the query is a product's embedding, the product itself excluded
+CREATE TABLE queries AS SELECT g AS qid, p.id AS pid, p.embedding AS q
+  FROM generate_series(1, $CALLS + 50) g JOIN products p ON p.id = (g * 7877) % $ROWS + 1;
 CREATE EXTENSION IF NOT EXISTS pg_prewarm;
 SELECT pg_prewarm('products'), pg_prewarm('products_embedding');
 
@@ -72,9 +81,9 @@ DECLARE
 BEGIN
     UPDATE vecrec.rules SET enabled = with_rules;
     PERFORM set_config('vecrec.log_impressions', log::text, true);
-    FOR r IN SELECT qid, q FROM queries ORDER BY qid LOOP
+    FOR r IN SELECT qid, pid, q FROM queries ORDER BY qid LOOP
         t := clock_timestamp();
-        PERFORM * FROM vecrec.recommend('products', r.q, 12, filter => f, candidates => 120);
+        PERFORM * FROM vecrec.recommend('products', r.q, 12, filter => f, exclude => ARRAY[r.pid], candidates => 120);
         IF r.qid > 50 THEN
             ms := ms || extract(epoch FROM clock_timestamp() - t) * 1000;
         END IF;

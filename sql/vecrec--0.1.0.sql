@@ -986,7 +986,7 @@ CREATE FUNCTION vecrec._recommend(p_catalog regclass, p_query @extschema@.vector
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 SET hnsw.iterative_scan = relaxed_order
-SET hnsw.ef_search = 40
+SET hnsw.ef_search = 20
 SET ivfflat.iterative_scan = relaxed_order
 AS $$
 #variable_conflict use_variable
@@ -1098,7 +1098,10 @@ BEGIN
 	                ELSE 'ARRAY[NULL::text]' END;
 
 	LOOP
-		PERFORM set_config('hnsw.ef_search', least(greatest(lim, 40), 1000)::text, true);
+		-- an iterative hnsw scan hands out its r-th row from a search with
+		-- ef >= r * ef_search / 10 (src/hnsw/hnswscan.c): 20 means ef = 2 x
+		-- the rows taken, whatever the number of candidates
+		PERFORM set_config('hnsw.ef_search', '20', true);
 		-- organic candidates: nearest first through the index, or (exhaustive)
 		-- an expression the index cannot serve, so all filtered rows are ranked;
 		-- without a query, the most interacted rows, then the newest
