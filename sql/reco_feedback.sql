@@ -1,4 +1,5 @@
 -- feedback and metrics: impressions, events, ctr, coverage, zero-impression items, profiles
+\set SHOW_CONTEXT never
 SET client_min_messages = warning;
 CREATE TABLE fshop (id bigint PRIMARY KEY, category text, embedding vector(2));
 INSERT INTO fshop SELECT i, (ARRAY['a', 'b'])[i % 2 + 1], ARRAY[cos(i * 0.5), sin(i * 0.5)]::vector
@@ -29,7 +30,9 @@ RESET vecrec.log_impressions;
 SET vecrec.log_impressions = 'nonsense';
 
 -- events: the type must be in vecrec.event_weights; catalog and surface come from the request
-SELECT vecrec.log_event('u1', 's1', 1, 'kiss');
+\set VERBOSITY terse
+SELECT vecrec.log_event('u1', 's1', 1, 'kiss');   -- the hint lists the event types
+\set VERBOSITY default
 SELECT vecrec.log_event('u1', 's1', NULL, 'click');
 SELECT vecrec.log_event('u1', 's1', (SELECT item_id FROM vecrec.impressions WHERE rank = 1), 'click',
                         request_id => (SELECT request_id FROM vecrec.impressions LIMIT 1)) > 0 AS logged;
@@ -67,10 +70,12 @@ INSERT INTO vecrec.events (catalog, user_id, item_id, event, at) VALUES
 	('fshop2', 'ann', 1, 'view', now());
 SELECT vecrec.refresh_profiles('fshop');
 SELECT catalog, user_id, events, vector_dims(embedding) FROM vecrec.user_profiles ORDER BY 1, 2;
--- ann: (1 * e1 + 8 * e4) normalised; bob: e7 (one event, decay does not change the direction)
+-- ann: (w(view) * e1 + w(purchase) * e4) normalised; bob: e7 (one event, decay does not change the direction)
 SELECT p.user_id, (p.embedding <=> x.expected) < 1e-6 AS as_expected
   FROM vecrec.user_profiles p
-  JOIN (SELECT 'ann' AS user_id, ARRAY[a.v[1] + 8 * b.v[1], a.v[2] + 8 * b.v[2]]::vector AS expected
+  JOIN (SELECT 'ann' AS user_id,
+               ARRAY[vecrec.event_weight('view') * a.v[1] + vecrec.event_weight('purchase') * b.v[1],
+                     vecrec.event_weight('view') * a.v[2] + vecrec.event_weight('purchase') * b.v[2]]::vector AS expected
           FROM (SELECT embedding::real[] v FROM fshop WHERE id = 1) a,
                (SELECT embedding::real[] v FROM fshop WHERE id = 4) b
         UNION ALL

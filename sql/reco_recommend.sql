@@ -1,4 +1,5 @@
 -- vecrec.recommend() and vecrec.preview()
+\set SHOW_CONTEXT never
 SET client_min_messages = warning;
 CREATE TABLE shop (id bigint PRIMARY KEY, category text, brand text, price numeric,
 	in_stock boolean, embedding vector(3));

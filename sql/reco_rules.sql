@@ -1,4 +1,5 @@
 -- merchandising rules: validation, the match compiler, injection attempts, the role
+\set SHOW_CONTEXT never
 SET client_min_messages = warning;
 CREATE TABLE rshop (id bigint PRIMARY KEY, category text, brand varchar(10), price numeric,
 	in_stock boolean, added date, "Odd Col" int, embedding vector(3));
