@@ -20,6 +20,9 @@ IVF_OBJS = src/ivf/ivf.o src/ivf/ivfbuild.o src/ivf/ivfkmeans.o src/ivf/ivfinser
 REC_OBJS = src/rec/recutils.o src/rec/session.o src/rec/eventweight.o src/rec/blend.o src/rec/mmr.o
 OBJS = src/vecrec.o src/vector.o src/distance.o src/verify.o src/exactscan.o $(KERNEL_OBJS) $(HNSW_OBJS) $(IVF_OBJS) \
 	$(REC_OBJS)
+# recommend(): GUCs, filter check, request id
+RECO_OBJS = src/rec/reco.o
+OBJS += $(RECO_OBJS)
 HEADERS = src/vector.h
 
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
@@ -29,6 +32,7 @@ REGRESS = vector_type cast operators functions aggregates btree bad_input copy k
 	hnsw_options hnsw_l2 hnsw_cosine hnsw_highdim \
 	ivf_options ivf_l2 ivf_cosine \
 	rec_catalog rec_session rec_blend rec_mmr \
+	reco_rules reco_recommend reco_feedback \
 	comments
 REGRESS_OPTS = --inputdir=. --outputdir=. --load-extension=$(EXTENSION)
 

@@ -21,7 +21,7 @@ TAP_ENV = PG_REGRESS='$(top_builddir)/src/test/regress/pg_regress' \
 	PG_PERL_LIB='$(top_srcdir)/src/test/perl' \
 	PROVE='$(PROVE)' PROVE_FLAGS='$(PROVE_FLAGS)' DEF_PGPORT='$(DEF_PGPORT)'
 
-.PHONY: test deps node-deps installcheck-tmp regress tap prove-tmp demo demo-stop bench bench-distance bench-ivf bench-rec
+.PHONY: test deps node-deps installcheck-tmp regress tap prove-tmp demo demo-stop bench bench-distance bench-ivf bench-rec bench-recommend
 
 deps:
 	@bash scripts/deps.sh
@@ -80,6 +80,9 @@ bench-distance:
 
 # gnuplot draws the recall vs queries/s plots (bench/plot.sh); a run without it has no plot.
 BENCH_PLOT_DEPS = bash scripts/deps.sh gnuplot-nox || echo "make $@: gnuplot-nox not installed: no plots" >&2
+
+bench-recommend:
+	@bash bench/bench_recommend.sh
 
 bench-ivf:
 	@$(BENCH_PLOT_DEPS)

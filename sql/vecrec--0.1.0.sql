@@ -399,6 +399,145 @@ CREATE FUNCTION vecrec.verify_index(index regclass, strict boolean DEFAULT false
 
 COMMENT ON FUNCTION vecrec.verify_index(regclass, boolean) IS 'structural checks of an hnsw or ivfflat index, one row per check; strict raises the first problem as an error';
 
+-- ===========================================================================
+-- recommendation primitives (src/rec/): session and profile vectors,
+-- event weights, blending, MMR re-ranking, intra-list diversity
+-- ===========================================================================
+
+-- weighted aggregates: the state is {count, ref, sum_w, sum_1, ..., sum_n} in
+-- double precision (see src/rec/session.c)
+
+CREATE FUNCTION vecrec.weighted_avg_accum(double precision[], vector, double precision)
+	RETURNS double precision[]
+	AS 'MODULE_PATHNAME', 'rec_weighted_avg_accum' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION vecrec.session_vector_accum(double precision[], vector, double precision,
+		timestamptz, interval, timestamptz)
+	RETURNS double precision[]
+	AS 'MODULE_PATHNAME', 'rec_session_accum' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION vecrec.session_vector_accum(double precision[], vector, double precision,
+		timestamptz, interval)
+	RETURNS double precision[]
+	AS 'MODULE_PATHNAME', 'rec_session_accum_now' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION vecrec.weighted_combine(double precision[], double precision[])
+	RETURNS double precision[]
+	AS 'MODULE_PATHNAME', 'rec_weighted_combine' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION vecrec.weighted_avg_final(double precision[]) RETURNS vector
+	AS 'MODULE_PATHNAME', 'rec_weighted_avg_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION vecrec.session_vector_final(double precision[]) RETURNS vector
+	AS 'MODULE_PATHNAME', 'rec_session_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION vecrec.weighted_avg_accum(double precision[], vector, double precision)
+	IS 'vecrec.weighted_avg transition function';
+COMMENT ON FUNCTION vecrec.session_vector_accum(double precision[], vector, double precision, timestamptz, interval, timestamptz)
+	IS 'vecrec.session_vector transition function (ages up to as_of)';
+COMMENT ON FUNCTION vecrec.session_vector_accum(double precision[], vector, double precision, timestamptz, interval)
+	IS 'vecrec.session_vector transition function (ages up to now())';
+COMMENT ON FUNCTION vecrec.weighted_combine(double precision[], double precision[])
+	IS 'vecrec.weighted_avg and vecrec.session_vector combine function';
+COMMENT ON FUNCTION vecrec.weighted_avg_final(double precision[])
+	IS 'vecrec.weighted_avg final function';
+COMMENT ON FUNCTION vecrec.session_vector_final(double precision[])
+	IS 'vecrec.session_vector final function';
+
+CREATE AGGREGATE vecrec.weighted_avg(v vector, w double precision) (
+	SFUNC = vecrec.weighted_avg_accum,
+	STYPE = double precision[],
+	FINALFUNC = vecrec.weighted_avg_final,
+	COMBINEFUNC = vecrec.weighted_combine,
+	INITCOND = '{0,0,0}',
+	PARALLEL = SAFE
+);
+
+CREATE AGGREGATE vecrec.session_vector(v vector, weight double precision, at timestamptz,
+		half_life interval) (
+	SFUNC = vecrec.session_vector_accum,
+	STYPE = double precision[],
+	FINALFUNC = vecrec.session_vector_final,
+	COMBINEFUNC = vecrec.weighted_combine,
+	INITCOND = '{0,0,0}',
+	PARALLEL = SAFE
+);
+
+CREATE AGGREGATE vecrec.session_vector(v vector, weight double precision, at timestamptz,
+		half_life interval, as_of timestamptz) (
+	SFUNC = vecrec.session_vector_accum,
+	STYPE = double precision[],
+	FINALFUNC = vecrec.session_vector_final,
+	COMBINEFUNC = vecrec.weighted_combine,
+	INITCOND = '{0,0,0}',
+	PARALLEL = SAFE
+);
+
+COMMENT ON AGGREGATE vecrec.weighted_avg(vector, double precision)
+	IS 'sum(w * v) / sum(w) over the non-null rows; NULL for none or all weights zero';
+COMMENT ON AGGREGATE vecrec.session_vector(vector, double precision, timestamptz, interval)
+	IS 'unit-length sum of weight * 0.5 ^ ((now() - at) / half_life) * v';
+COMMENT ON AGGREGATE vecrec.session_vector(vector, double precision, timestamptz, interval, timestamptz)
+	IS 'unit-length sum of weight * 0.5 ^ ((as_of - at) / half_life) * v';
+
+-- event weights: shipped rows have builtin = true; a row a user inserts or
+-- updates becomes builtin = false, and only those are dumped by pg_dump (the
+-- shipped ones come back with CREATE EXTENSION, and an inserted row replaces
+-- a shipped row of the same event, so a restore reproduces the edits)
+
+CREATE TABLE vecrec.event_weights (
+	event text PRIMARY KEY,
+	weight double precision NOT NULL CHECK (weight >= 0 AND weight < 'Infinity'),
+	builtin boolean NOT NULL DEFAULT false
+);
+
+INSERT INTO vecrec.event_weights (event, weight, builtin) VALUES
+	('view', 1, true),
+	('click', 2, true),
+	('wishlist', 3, true),
+	('add_to_cart', 4, true),
+	('review', 5, true),
+	('purchase', 8, true);
+
+CREATE FUNCTION vecrec.event_weights_edit() RETURNS trigger
+	LANGUAGE plpgsql SET search_path = pg_catalog AS
+$$
+BEGIN
+	IF TG_OP = 'INSERT' THEN
+		DELETE FROM vecrec.event_weights w WHERE w.event = NEW.event AND w.builtin;
+	END IF;
+	NEW.builtin := false;
+	RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER event_weights_edit BEFORE INSERT OR UPDATE ON vecrec.event_weights
+	FOR EACH ROW EXECUTE FUNCTION vecrec.event_weights_edit();
+
+SELECT pg_catalog.pg_extension_config_dump('vecrec.event_weights', 'WHERE NOT builtin');
+
+CREATE FUNCTION vecrec.event_weight(event text) RETURNS double precision
+	AS 'MODULE_PATHNAME', 'rec_event_weight' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON TABLE vecrec.event_weights IS 'weight of each event type for vecrec.session_vector; editable';
+COMMENT ON FUNCTION vecrec.event_weights_edit() IS 'marks edited rows of vecrec.event_weights as user rows (dumped by pg_dump)';
+COMMENT ON FUNCTION vecrec.event_weight(text) IS 'weight of an event type from vecrec.event_weights; an error for an unknown event';
+
+-- blending, re-ranking, diversity
+
+CREATE FUNCTION vecrec.blend(vectors vector[], weights double precision[]) RETURNS vector
+	AS 'MODULE_PATHNAME', 'rec_blend' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION vecrec.mmr(query vector, ids bigint[], embeddings vector[], k integer,
+		lambda double precision DEFAULT 0.7)
+	RETURNS TABLE (id bigint, rank integer, relevance double precision, score double precision)
+	AS 'MODULE_PATHNAME', 'rec_mmr' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 12;
+
+CREATE FUNCTION vecrec.diversity(vectors vector[]) RETURNS double precision
+	AS 'MODULE_PATHNAME', 'rec_diversity' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION vecrec.blend(vector[], double precision[])
+	IS 'unit-length weighted sum of the unit-length non-null vectors; NULL if all are null or the sum is zero';
+COMMENT ON FUNCTION vecrec.mmr(vector, bigint[], vector[], integer, double precision)
+	IS 'maximal marginal relevance re-ranking (cosine similarity): min(k, n) rows, ties to the lower id';
+COMMENT ON FUNCTION vecrec.diversity(vector[])
+	IS 'mean pairwise cosine distance of the non-null vectors; NULL for fewer than two';
+
 -- catalog registration: vecrec.track / vecrec.untrack
 --
 -- A catalog is an ordinary table of products with an integer or bigint id
@@ -549,140 +688,805 @@ $$;
 COMMENT ON FUNCTION vecrec.untrack(regclass) IS 'remove a catalog registration';
 
 -- ===========================================================================
--- recommendation primitives (src/rec/): session and profile vectors,
--- event weights, blending, MMR re-ranking, intra-list diversity
+-- recommendations: vecrec.recommend(), the rule overlay, feedback and metrics
 -- ===========================================================================
+--
+-- recommend() fetches the nearest rows of a tracked catalog through its
+-- index (iterative scans, so a selective filter still yields enough rows),
+-- applies the surface's live merchandising rules from vecrec.rules
+-- (block, boost, cap, pin), diversifies with vecrec.mmr() and logs one
+-- impression per returned row.  Rule matches are jsonb, compiled once, when
+-- a rule is written, by vecrec.compile_match() into SQL made only of quoted
+-- identifiers, schema-qualified operators and typed, quoted literals.  The
+-- application's filter is SQL by design; it runs with the caller's rights
+-- and vecrec._check_filter() keeps it inside its parentheses.
 
--- weighted aggregates: the state is {count, ref, sum_w, sum_1, ..., sum_n} in
--- double precision (see src/rec/session.c)
+CREATE FUNCTION vecrec._check_filter(filter text) RETURNS void
+	AS 'MODULE_PATHNAME', 'vecrec_check_filter' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION vecrec._check_filter(text) IS
+	'error unless the text is one self-contained SQL expression (no ;, balanced parentheses, terminated literals)';
+CREATE FUNCTION vecrec._set_request_id(uuid) RETURNS void
+	AS 'MODULE_PATHNAME', 'vecrec_set_request_id' LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION vecrec._set_request_id(uuid) IS 'internal: remember the request id of this session''s last recommend() call';
+CREATE FUNCTION vecrec.last_request_id() RETURNS uuid
+	AS 'MODULE_PATHNAME', 'vecrec_last_request_id' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION vecrec.last_request_id() IS
+	'request id of this session''s last recommend() call (pass it to vecrec.log_event), NULL before the first';
 
-CREATE FUNCTION vecrec.weighted_avg_accum(double precision[], vector, double precision)
-	RETURNS double precision[]
-	AS 'MODULE_PATHNAME', 'rec_weighted_avg_accum' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION vecrec.session_vector_accum(double precision[], vector, double precision,
-		timestamptz, interval, timestamptz)
-	RETURNS double precision[]
-	AS 'MODULE_PATHNAME', 'rec_session_accum' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION vecrec.session_vector_accum(double precision[], vector, double precision,
-		timestamptz, interval)
-	RETURNS double precision[]
-	AS 'MODULE_PATHNAME', 'rec_session_accum_now' LANGUAGE C STABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION vecrec.weighted_combine(double precision[], double precision[])
-	RETURNS double precision[]
-	AS 'MODULE_PATHNAME', 'rec_weighted_combine' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION vecrec.weighted_avg_final(double precision[]) RETURNS vector
-	AS 'MODULE_PATHNAME', 'rec_weighted_avg_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION vecrec.session_vector_final(double precision[]) RETURNS vector
-	AS 'MODULE_PATHNAME', 'rec_session_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-
-COMMENT ON FUNCTION vecrec.weighted_avg_accum(double precision[], vector, double precision)
-	IS 'vecrec.weighted_avg transition function';
-COMMENT ON FUNCTION vecrec.session_vector_accum(double precision[], vector, double precision, timestamptz, interval, timestamptz)
-	IS 'vecrec.session_vector transition function (ages up to as_of)';
-COMMENT ON FUNCTION vecrec.session_vector_accum(double precision[], vector, double precision, timestamptz, interval)
-	IS 'vecrec.session_vector transition function (ages up to now())';
-COMMENT ON FUNCTION vecrec.weighted_combine(double precision[], double precision[])
-	IS 'vecrec.weighted_avg and vecrec.session_vector combine function';
-COMMENT ON FUNCTION vecrec.weighted_avg_final(double precision[])
-	IS 'vecrec.weighted_avg final function';
-COMMENT ON FUNCTION vecrec.session_vector_final(double precision[])
-	IS 'vecrec.session_vector final function';
-
-CREATE AGGREGATE vecrec.weighted_avg(v vector, w double precision) (
-	SFUNC = vecrec.weighted_avg_accum,
-	STYPE = double precision[],
-	FINALFUNC = vecrec.weighted_avg_final,
-	COMBINEFUNC = vecrec.weighted_combine,
-	INITCOND = '{0,0,0}',
-	PARALLEL = SAFE
-);
-
-CREATE AGGREGATE vecrec.session_vector(v vector, weight double precision, at timestamptz,
-		half_life interval) (
-	SFUNC = vecrec.session_vector_accum,
-	STYPE = double precision[],
-	FINALFUNC = vecrec.session_vector_final,
-	COMBINEFUNC = vecrec.weighted_combine,
-	INITCOND = '{0,0,0}',
-	PARALLEL = SAFE
-);
-
-CREATE AGGREGATE vecrec.session_vector(v vector, weight double precision, at timestamptz,
-		half_life interval, as_of timestamptz) (
-	SFUNC = vecrec.session_vector_accum,
-	STYPE = double precision[],
-	FINALFUNC = vecrec.session_vector_final,
-	COMBINEFUNC = vecrec.weighted_combine,
-	INITCOND = '{0,0,0}',
-	PARALLEL = SAFE
-);
-
-COMMENT ON AGGREGATE vecrec.weighted_avg(vector, double precision)
-	IS 'sum(w * v) / sum(w) over the non-null rows; NULL for none or all weights zero';
-COMMENT ON AGGREGATE vecrec.session_vector(vector, double precision, timestamptz, interval)
-	IS 'unit-length sum of weight * 0.5 ^ ((now() - at) / half_life) * v';
-COMMENT ON AGGREGATE vecrec.session_vector(vector, double precision, timestamptz, interval, timestamptz)
-	IS 'unit-length sum of weight * 0.5 ^ ((as_of - at) / half_life) * v';
-
--- event weights: shipped rows have builtin = true; a row a user inserts or
--- updates becomes builtin = false, and only those are dumped by pg_dump (the
--- shipped ones come back with CREATE EXTENSION, and an inserted row replaces
--- a shipped row of the same event, so a restore reproduces the edits)
-
-CREATE TABLE vecrec.event_weights (
-	event text PRIMARY KEY,
-	weight double precision NOT NULL CHECK (weight >= 0 AND weight < 'Infinity'),
-	builtin boolean NOT NULL DEFAULT false
-);
-
-INSERT INTO vecrec.event_weights (event, weight, builtin) VALUES
-	('view', 1, true),
-	('click', 2, true),
-	('wishlist', 3, true),
-	('add_to_cart', 4, true),
-	('review', 5, true),
-	('purchase', 8, true);
-
-CREATE FUNCTION vecrec.event_weights_edit() RETURNS trigger
-	LANGUAGE plpgsql SET search_path = pg_catalog AS
-$$
+-- the role of people who manage rules (cluster-wide, so created only once)
+DO $$
 BEGIN
-	IF TG_OP = 'INSERT' THEN
-		DELETE FROM vecrec.event_weights w WHERE w.event = NEW.event AND w.builtin;
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'vecrec_merchandiser') THEN
+		CREATE ROLE vecrec_merchandiser NOLOGIN;
 	END IF;
-	NEW.builtin := false;
-	RETURN NEW;
 END
 $$;
 
-CREATE TRIGGER event_weights_edit BEFORE INSERT OR UPDATE ON vecrec.event_weights
-	FOR EACH ROW EXECUTE FUNCTION vecrec.event_weights_edit();
+-- match compiler ------------------------------------------------------------
 
-SELECT pg_catalog.pg_extension_config_dump('vecrec.event_weights', 'WHERE NOT builtin');
+-- qualified operator "op" between two values of type typ, or an error
+CREATE FUNCTION vecrec._match_operator(col name, typ oid, op text) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	opref text;
+	rt regtype;
+BEGIN
+	-- op comes from a fixed list (the caller checked it), so %s is safe here
+	SELECT format('OPERATOR(%I.%s)', n.nspname, o.oprname) INTO opref
+	  FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace
+	 WHERE o.oprname = op AND o.oprleft = typ AND o.oprright = typ
+	 ORDER BY n.nspname = 'pg_catalog' DESC, n.nspname LIMIT 1;
+	opref := coalesce(opref, format('OPERATOR(pg_catalog.%s)', op));
+	BEGIN
+		EXECUTE format('SELECT pg_catalog.pg_typeof(NULL::%1$s %2$s NULL::%1$s)', format_type(typ, NULL), opref)
+		   INTO rt;
+	EXCEPTION WHEN undefined_function THEN
+		rt := NULL;
+	END;
+	IF rt IS DISTINCT FROM 'boolean'::regtype THEN
+		RAISE EXCEPTION 'operator % is not available for column "%" of type %', op, col, format_type(typ, NULL)
+			USING ERRCODE = 'undefined_function',
+			      HINT = 'Use an operator the column''s type supports: =, <> and "in" need equality, <, <=, >, >= need an ordering.';
+	END IF;
+	RETURN opref;
+END
+$$;
 
-CREATE FUNCTION vecrec.event_weight(event text) RETURNS double precision
-	AS 'MODULE_PATHNAME', 'rec_event_weight' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+-- a JSON scalar as a typed, quoted SQL literal of type typ, or an error
+CREATE FUNCTION vecrec._match_literal(col name, typ oid, val jsonb) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	s text;
+	lit text;
+BEGIN
+	IF jsonb_typeof(val) NOT IN ('string', 'number', 'boolean') THEN
+		RAISE EXCEPTION 'match value for column "%" must be a string, number or boolean, not %', col, jsonb_typeof(val)
+			USING ERRCODE = 'invalid_parameter_value',
+			      HINT = 'Write {"column": value}, {"column": {"<": value}} or {"column": {"in": [value, ...]}}.';
+	END IF;
+	s := val #>> '{}';
+	lit := format('%L::%s', s, format_type(typ, NULL));
+	BEGIN
+		EXECUTE 'SELECT ' || lit;
+	EXCEPTION WHEN data_exception OR invalid_parameter_value THEN
+		RAISE EXCEPTION 'match value % for column "%" is not a valid %', val, col, format_type(typ, NULL)
+			USING ERRCODE = 'invalid_text_representation',
+			      DETAIL = SQLERRM,
+			      HINT = 'Match values must cast to the type of their column.';
+	END;
+	RETURN lit;
+END
+$$;
 
-COMMENT ON TABLE vecrec.event_weights IS 'weight of each event type for vecrec.session_vector; editable';
-COMMENT ON FUNCTION vecrec.event_weights_edit() IS 'marks edited rows of vecrec.event_weights as user rows (dumped by pg_dump)';
-COMMENT ON FUNCTION vecrec.event_weight(text) IS 'weight of an event type from vecrec.event_weights; an error for an unknown event';
+CREATE FUNCTION vecrec.compile_match(catalog regclass, match jsonb) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	col text;
+	spec jsonb;
+	op text;
+	arg jsonb;
+	typ oid;
+	lits text[];
+	parts text[] := '{}';
+BEGIN
+	IF match IS NULL THEN
+		RETURN NULL;
+	END IF;
+	IF jsonb_typeof(match) <> 'object' OR match = '{}'::jsonb THEN
+		RAISE EXCEPTION 'match must be a non-empty JSON object'
+			USING ERRCODE = 'invalid_parameter_value',
+			      HINT = 'For example {"category": "clearance"}, {"price": {"<": 100}} or {"brand": {"in": ["a", "b"]}}.';
+	END IF;
+	FOR col, spec IN SELECT e.key, e.value FROM jsonb_each(match) e ORDER BY e.key LOOP
+		SELECT a.atttypid INTO typ
+		  FROM pg_attribute a
+		 WHERE a.attrelid = catalog AND a.attname::text = col AND a.attnum > 0 AND NOT a.attisdropped;
+		IF NOT FOUND THEN
+			RAISE EXCEPTION 'column "%" of relation % does not exist', col, catalog
+				USING ERRCODE = 'undefined_column',
+				      HINT = 'The keys of match are column names of the catalog table.';
+		END IF;
+		IF jsonb_typeof(spec) <> 'object' THEN
+			spec := jsonb_build_object('=', spec);
+		ELSIF spec = '{}'::jsonb THEN
+			RAISE EXCEPTION 'match for column "%" has no operator', col
+				USING ERRCODE = 'invalid_parameter_value',
+				      HINT = 'For example {"price": {"<": 100}}.';
+		END IF;
+		FOR op, arg IN SELECT e.key, e.value FROM jsonb_each(spec) e ORDER BY e.key LOOP
+			op := CASE lower(op) WHEN '!=' THEN '<>' WHEN 'not_in' THEN 'not in' ELSE lower(op) END;
+			IF op IN ('=', '<>') AND jsonb_typeof(arg) = 'null' THEN
+				parts := parts || format('(t.%I IS %sNULL)', col, CASE op WHEN '<>' THEN 'NOT ' ELSE '' END);
+			ELSIF op IN ('=', '<>', '<', '<=', '>', '>=') THEN
+				parts := parts || format('(t.%I %s %s)', col,
+										 vecrec._match_operator(col, typ, op),
+										 vecrec._match_literal(col, typ, arg));
+			ELSIF op IN ('in', 'not in') THEN
+				IF jsonb_typeof(arg) <> 'array' OR jsonb_array_length(arg) = 0 THEN
+					RAISE EXCEPTION '"%" for column "%" needs a non-empty JSON array', op, col
+						USING ERRCODE = 'invalid_parameter_value',
+						      HINT = 'For example {"brand": {"in": ["a", "b"]}}.';
+				END IF;
+				SELECT array_agg(vecrec._match_literal(col, typ, x.v) ORDER BY x.n) INTO lits
+				  FROM jsonb_array_elements(arg) WITH ORDINALITY x(v, n);
+				parts := parts || format('(t.%I %s %s (ARRAY[%s]))', col,
+										 vecrec._match_operator(col, typ, CASE op WHEN 'in' THEN '=' ELSE '<>' END),
+										 CASE op WHEN 'in' THEN 'ANY' ELSE 'ALL' END,
+										 array_to_string(lits, ', '));
+			ELSE
+				RAISE EXCEPTION 'unknown match operator "%" for column "%"', op, col
+					USING ERRCODE = 'invalid_parameter_value',
+					      HINT = 'Operators are =, <>, !=, <, <=, >, >=, in and not in.';
+			END IF;
+		END LOOP;
+	END LOOP;
+	RETURN array_to_string(parts, ' AND ');
+END
+$$;
+COMMENT ON FUNCTION vecrec.compile_match(regclass, jsonb) IS
+	'the SQL condition (over alias t) a rule''s match compiles to; errors on unknown columns, operators or values that do not cast';
 
--- blending, re-ranking, diversity
+-- rules ---------------------------------------------------------------------
 
-CREATE FUNCTION vecrec.blend(vectors vector[], weights double precision[]) RETURNS vector
-	AS 'MODULE_PATHNAME', 'rec_blend' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE TABLE vecrec.rules (
+	id         bigserial PRIMARY KEY,
+	catalog    regclass NOT NULL REFERENCES vecrec.catalogs (catalog) ON DELETE CASCADE,
+	surface    text,
+	action     text NOT NULL CHECK (action IN ('pin', 'boost', 'block', 'cap')),
+	item_id    bigint,
+	match      jsonb,
+	value      float8,
+	group_by   name,
+	starts_at  timestamptz,
+	ends_at    timestamptz,
+	enabled    boolean NOT NULL DEFAULT true,
+	note       text,
+	created_by name NOT NULL DEFAULT current_user,
+	created_at timestamptz NOT NULL DEFAULT now(),
+	match_sql  text,
+	CONSTRAINT rules_window CHECK (starts_at IS NULL OR ends_at IS NULL OR starts_at < ends_at)
+);
+CREATE INDEX rules_catalog_idx ON vecrec.rules (catalog);
+COMMENT ON TABLE vecrec.rules IS 'merchandising rules applied by vecrec.recommend(): pin, boost, block, cap';
+COMMENT ON COLUMN vecrec.rules.match_sql IS 'match compiled by vecrec.compile_match(); set by a trigger on every write';
+SELECT pg_catalog.pg_extension_config_dump('vecrec.rules', '');
+SELECT pg_catalog.pg_extension_config_dump('vecrec.rules_id_seq', '');
+GRANT SELECT ON vecrec.rules TO PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON vecrec.rules TO vecrec_merchandiser;
+GRANT USAGE, SELECT ON SEQUENCE vecrec.rules_id_seq TO vecrec_merchandiser;
 
-CREATE FUNCTION vecrec.mmr(query vector, ids bigint[], embeddings vector[], k integer,
-		lambda double precision DEFAULT 0.7)
-	RETURNS TABLE (id bigint, rank integer, relevance double precision, score double precision)
-	AS 'MODULE_PATHNAME', 'rec_mmr' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 12;
+-- validate a rule per action and compile its match
+CREATE FUNCTION vecrec._rules_check() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	PERFORM FROM vecrec.catalogs c WHERE c.catalog = NEW.catalog;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'table % is not tracked', NEW.catalog
+			USING ERRCODE = 'undefined_object',
+			      HINT = 'Register the catalog with vecrec.track() before adding rules for it.';
+	END IF;
+	IF NEW.value IS NOT NULL AND (NEW.value = 'NaN'::float8 OR NEW.value IN ('Infinity'::float8, '-Infinity'::float8)) THEN
+		RAISE EXCEPTION 'rule value must be a finite number'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF NEW.action IS NULL OR NEW.action NOT IN ('pin', 'boost', 'block', 'cap') THEN
+		RAISE EXCEPTION 'unknown rule action "%"', NEW.action
+			USING ERRCODE = 'check_violation',
+			      HINT = 'Actions are pin, boost, block and cap.';
+	END IF;
+	IF NEW.starts_at >= NEW.ends_at THEN
+		RAISE EXCEPTION 'a rule must start before it ends'
+			USING ERRCODE = 'check_violation',
+			      HINT = 'starts_at and ends_at bound the time the rule is live; either may be NULL.';
+	END IF;
+	IF NEW.group_by IS NOT NULL AND NEW.action <> 'cap' THEN
+		RAISE EXCEPTION 'only cap rules take group_by'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	CASE NEW.action
+	WHEN 'pin' THEN
+		IF NEW.item_id IS NULL OR NEW.value IS NULL OR NEW.value < 1 OR NEW.value <> trunc(NEW.value)
+		   OR NEW.value > 2147483647 THEN
+			RAISE EXCEPTION 'a pin rule needs item_id and a slot number of 1 or more in value'
+				USING ERRCODE = 'invalid_parameter_value',
+				      HINT = 'For example action => ''pin'', item_id => 42, value => 1 puts item 42 first.';
+		END IF;
+		IF NEW.match IS NOT NULL THEN
+			RAISE EXCEPTION 'a pin rule pins one item and takes no match'
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+	WHEN 'boost' THEN
+		IF NEW.value IS NULL OR NEW.value <= 0 THEN
+			RAISE EXCEPTION 'a boost rule needs a positive factor in value'
+				USING ERRCODE = 'invalid_parameter_value',
+				      HINT = 'Scores are multiplied by value: 1.5 promotes, 0.5 demotes.';
+		END IF;
+		IF NEW.match IS NULL AND NEW.item_id IS NULL THEN
+			RAISE EXCEPTION 'a boost rule needs match or item_id'
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+	WHEN 'block' THEN
+		IF NEW.match IS NULL AND NEW.item_id IS NULL THEN
+			RAISE EXCEPTION 'a block rule needs match or item_id'
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		IF NEW.value IS NOT NULL THEN
+			RAISE EXCEPTION 'a block rule takes no value'
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+	WHEN 'cap' THEN
+		IF NEW.group_by IS NULL OR NEW.value IS NULL OR NEW.value < 1 OR NEW.value <> trunc(NEW.value)
+		   OR NEW.value > 2147483647 THEN
+			RAISE EXCEPTION 'a cap rule needs group_by and a whole number of 1 or more in value'
+				USING ERRCODE = 'invalid_parameter_value',
+				      HINT = 'For example group_by => ''category'', value => 2: at most two rows per category.';
+		END IF;
+		PERFORM vecrec._column_type(NEW.catalog, NEW.group_by, 'group_by');
+		IF NEW.item_id IS NOT NULL THEN
+			RAISE EXCEPTION 'a cap rule takes no item_id'
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+	END CASE;
+	NEW.match_sql := vecrec.compile_match(NEW.catalog, NEW.match);
+	RETURN NEW;
+END
+$$;
+CREATE TRIGGER rules_check BEFORE INSERT OR UPDATE ON vecrec.rules
+	FOR EACH ROW EXECUTE FUNCTION vecrec._rules_check();
 
-CREATE FUNCTION vecrec.diversity(vectors vector[]) RETURNS double precision
-	AS 'MODULE_PATHNAME', 'rec_diversity' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+-- feedback tables -------------------------------------------------------------
 
-COMMENT ON FUNCTION vecrec.blend(vector[], double precision[])
-	IS 'unit-length weighted sum of the unit-length non-null vectors; NULL if all are null or the sum is zero';
-COMMENT ON FUNCTION vecrec.mmr(vector, bigint[], vector[], integer, double precision)
-	IS 'maximal marginal relevance re-ranking (cosine similarity): min(k, n) rows, ties to the lower id';
-COMMENT ON FUNCTION vecrec.diversity(vector[])
-	IS 'mean pairwise cosine distance of the non-null vectors; NULL for fewer than two';
+CREATE TABLE vecrec.impressions (
+	request_id uuid NOT NULL,
+	at         timestamptz NOT NULL DEFAULT now(),
+	catalog    regclass NOT NULL,
+	surface    text,
+	item_id    bigint NOT NULL,
+	rank       int NOT NULL,
+	reason     text
+);
+CREATE INDEX impressions_request_idx ON vecrec.impressions (request_id);
+CREATE INDEX impressions_at_idx ON vecrec.impressions USING brin (at);
+COMMENT ON TABLE vecrec.impressions IS 'one row per item returned by vecrec.recommend() (GUC vecrec.log_impressions)';
+SELECT pg_catalog.pg_extension_config_dump('vecrec.impressions', '');
+GRANT SELECT, INSERT ON vecrec.impressions TO PUBLIC;
+
+CREATE TABLE vecrec.events (
+	id         bigserial PRIMARY KEY,
+	at         timestamptz NOT NULL DEFAULT now(),
+	catalog    regclass NOT NULL,
+	user_id    text,
+	session_id text,
+	item_id    bigint NOT NULL,
+	event      text NOT NULL,
+	surface    text,
+	request_id uuid
+);
+CREATE INDEX events_catalog_item_idx ON vecrec.events (catalog, item_id);
+CREATE INDEX events_at_idx ON vecrec.events USING brin (at);
+COMMENT ON TABLE vecrec.events IS 'user interactions (view, click, purchase, ...) written by vecrec.log_event()';
+SELECT pg_catalog.pg_extension_config_dump('vecrec.events', '');
+SELECT pg_catalog.pg_extension_config_dump('vecrec.events_id_seq', '');
+GRANT SELECT, INSERT ON vecrec.events TO PUBLIC;
+GRANT USAGE, SELECT ON SEQUENCE vecrec.events_id_seq TO PUBLIC;
+
+CREATE TABLE vecrec.user_profiles (
+	catalog    regclass NOT NULL,
+	user_id    text NOT NULL,
+	embedding  @extschema@.vector NOT NULL,
+	events     bigint NOT NULL,
+	updated_at timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (catalog, user_id)
+);
+COMMENT ON TABLE vecrec.user_profiles IS 'per catalog and user: decayed, event-weighted mean of the embeddings of the items the user interacted with';
+SELECT pg_catalog.pg_extension_config_dump('vecrec.user_profiles', '');
+GRANT SELECT ON vecrec.user_profiles TO PUBLIC;
+
+-- recommend -------------------------------------------------------------------
+
+-- p_shadow: disabled rules apply too; p_rules: exactly these rules apply
+-- (enabled or not); p_as_of: the time rule windows are checked against.
+CREATE FUNCTION vecrec._recommend(p_catalog regclass, p_query @extschema@.vector, p_k int,
+								  p_surface text, p_filter text, p_exclude bigint[],
+								  p_candidates int, p_lambda float8, p_shadow boolean,
+								  p_rules bigint[], p_as_of timestamptz, p_log boolean,
+								  p_search_path text)
+	RETURNS TABLE (id bigint, rank int, score float8, reason text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET hnsw.iterative_scan = relaxed_order
+SET hnsw.ef_search = 20
+SET ivfflat.iterative_scan = relaxed_order
+AS $$
+#variable_conflict use_variable
+DECLARE
+	idc name;
+	embc name;
+	asof timestamptz := coalesce(p_as_of, now());
+	rid uuid;
+	r record;
+	cond text;
+	blocks text := '';
+	boost_sql text := '1::float8';
+	nboost int := 0;
+	cap_exprs text[] := '{}';
+	cap_limits int[] := '{}';
+	ncaps int := 0;
+	pin_ids bigint[] := '{}';
+	pin_slots int[] := '{}';
+	where_sql text;
+	grp_sql text;
+	q text;
+	lim int := p_candidates;
+	exhaustive boolean := false;
+	nfetched int;
+	-- organic candidates (o_*) and pinned rows (p_*)
+	o_ids bigint[]; o_embs @extschema@.vector[]; o_vals float8[]; o_boost float8[]; o_grp text[];
+	p_ids bigint[]; p_vals float8[]; p_grp text[];
+	ord int[];
+	ord_score float8[];
+	need int;
+	keys text[];
+	sel_i int[];
+	sel_s float8[];
+	ok boolean;
+	g text;
+	total int;
+	f_ids bigint[];
+	f_scores float8[];
+	f_reasons text[];
+	pos int;
+	i int;
+	j int;
+BEGIN
+	-- arguments
+	IF p_catalog IS NULL THEN
+		RAISE EXCEPTION 'catalog must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	SELECT c.id_column, c.embedding_column INTO idc, embc FROM vecrec.catalogs c WHERE c.catalog = p_catalog;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'table % is not tracked', p_catalog
+			USING ERRCODE = 'undefined_object',
+			      HINT = 'Register the catalog first: SELECT vecrec.track(''table'');';
+	END IF;
+	IF p_k IS NULL OR p_k < 1 THEN
+		RAISE EXCEPTION 'k must be at least 1'
+			USING ERRCODE = 'invalid_parameter_value', HINT = 'k is the number of rows to return.';
+	END IF;
+	IF p_candidates IS NULL OR p_candidates < p_k THEN
+		RAISE EXCEPTION 'candidates (%) must be at least k (%)', p_candidates, p_k
+			USING ERRCODE = 'invalid_parameter_value',
+			      HINT = 'candidates is how many nearest rows are re-ranked; 10 times k is typical.';
+	END IF;
+	IF p_lambda IS NULL OR NOT (p_lambda >= 0 AND p_lambda <= 1) THEN
+		RAISE EXCEPTION 'lambda must be between 0 and 1'
+			USING ERRCODE = 'invalid_parameter_value',
+			      HINT = 'lambda = 1 ranks by similarity alone; lower values favour diversity.';
+	END IF;
+	IF p_filter IS NOT NULL THEN
+		PERFORM vecrec._check_filter(p_filter);
+	END IF;
+
+	-- the rules that apply, as SQL conditions built only from compiled matches
+	FOR r IN
+		SELECT ru.id, ru.action, ru.item_id, ru.match_sql, ru.value, ru.group_by
+		  FROM vecrec.rules ru
+		 WHERE ru.catalog = p_catalog
+		   AND (ru.surface IS NULL OR ru.surface = p_surface)
+		   AND (ru.starts_at IS NULL OR ru.starts_at <= asof)
+		   AND (ru.ends_at IS NULL OR ru.ends_at > asof)
+		   AND CASE WHEN p_rules IS NOT NULL THEN ru.id = ANY (p_rules)
+		            ELSE ru.enabled OR p_shadow END
+		 ORDER BY ru.id
+	LOOP
+		cond := nullif(concat_ws(' AND ', r.match_sql,
+								 CASE WHEN r.item_id IS NOT NULL THEN format('t.%I = %L::bigint', idc, r.item_id) END), '');
+		CASE r.action
+		WHEN 'block' THEN
+			blocks := blocks || format(' AND NOT coalesce(%s, false)', cond);
+		WHEN 'boost' THEN
+			boost_sql := boost_sql || format(' * CASE WHEN %s THEN %L::float8 ELSE 1 END', cond, r.value);
+			nboost := nboost + 1;
+		WHEN 'cap' THEN
+			cap_exprs := cap_exprs || format('CASE WHEN %s THEN t.%I::text END', coalesce(cond, 'true'), r.group_by);
+			cap_limits := cap_limits || r.value::int;
+			ncaps := ncaps + 1;
+		WHEN 'pin' THEN
+			IF r.value <= p_k AND NOT (r.item_id = ANY (pin_ids)) THEN
+				pin_ids := pin_ids || r.item_id;
+				pin_slots := pin_slots || r.value::int;
+			END IF;
+		END CASE;
+	END LOOP;
+
+	where_sql := format('NOT (t.%I = ANY ($2))', idc) || blocks;
+	IF p_filter IS NOT NULL THEN
+		where_sql := where_sql || E' AND (' || p_filter || E'\n)';
+	END IF;
+	grp_sql := CASE WHEN ncaps > 0 THEN 'ARRAY[' || array_to_string(cap_exprs, ', ') || ']'
+	                ELSE 'ARRAY[NULL::text]' END;
+
+	LOOP
+		-- an iterative hnsw scan hands out its r-th row from a search with
+		-- ef >= r * ef_search / 10 (src/hnsw/hnswscan.c): 20 means ef = 2 x
+		-- the rows taken, whatever the number of candidates
+		PERFORM set_config('hnsw.ef_search', '20', true);
+		-- organic candidates: nearest first through the index, or (exhaustive)
+		-- an expression the index cannot serve, so all filtered rows are ranked;
+		-- without a query, the most interacted rows, then the newest
+		IF p_query IS NOT NULL THEN
+			q := format($q$
+				SELECT count(*)::int, array_agg(c.id), array_agg(c.emb), array_agg(1 - c.dist),
+				       array_agg(c.boost), array_agg(c.grp)
+				  FROM (SELECT t.%1$I::bigint AS id, t.%2$I AS emb,
+				               (t.%2$I OPERATOR(@extschema@.<=>) $1)::float8 AS dist,
+				               %3$s AS boost, %4$s::text[] AS grp
+				          FROM %5$s t
+				         WHERE t.%2$I IS NOT NULL AND NOT (t.%1$I = ANY ($4)) AND %6$s
+				         ORDER BY %7$s
+				         LIMIT $3) c$q$,
+				idc, embc, boost_sql, grp_sql, p_catalog, where_sql,
+				format(CASE WHEN exhaustive THEN '(t.%I OPERATOR(@extschema@.<=>) $1) + 0'
+				            ELSE 't.%I OPERATOR(@extschema@.<=>) $1' END, embc));
+		ELSE
+			q := format($q$
+				SELECT count(*)::int, array_agg(c.id), NULL::@extschema@.vector[], array_agg(c.n),
+				       array_agg(c.boost), array_agg(c.grp)
+				  FROM (SELECT t.%1$I::bigint AS id, coalesce(e.n, 0)::float8 + 1 AS n,
+				               %3$s AS boost, %4$s::text[] AS grp
+				          FROM %5$s t
+				          LEFT JOIN (SELECT ev.item_id, count(*) AS n FROM vecrec.events ev
+				                      WHERE ev.catalog = $5 GROUP BY ev.item_id) e ON e.item_id = t.%1$I
+				         WHERE NOT (t.%1$I = ANY ($4)) AND %6$s
+				         ORDER BY coalesce(e.n, 0) DESC, t.%1$I DESC
+				         LIMIT $3) c$q$,
+				idc, embc, boost_sql, grp_sql, p_catalog, where_sql);
+			exhaustive := true;
+		END IF;
+		-- the filter is the caller's SQL: resolve its names with the caller's search_path
+		PERFORM set_config('search_path', p_search_path, true);
+		BEGIN
+			EXECUTE q INTO nfetched, o_ids, o_embs, o_vals, o_boost, o_grp
+				USING p_query, coalesce(p_exclude, '{}'), lim, pin_ids, p_catalog;
+			-- pinned rows still obey the filter, the exclusions and the blocks
+			p_ids := NULL;
+			IF cardinality(pin_ids) > 0 THEN
+				EXECUTE format($q$
+					SELECT array_agg(c.id), array_agg(c.val), array_agg(c.grp)
+					  FROM (SELECT t.%1$I::bigint AS id,
+					               CASE WHEN $1 IS NULL THEN NULL
+					                    ELSE 1 - (t.%2$I OPERATOR(@extschema@.<=>) $1)::float8 END AS val,
+					               %3$s::text[] AS grp
+					          FROM %4$s t WHERE t.%1$I = ANY ($4) AND %5$s) c$q$,
+					idc, embc, grp_sql, p_catalog, where_sql)
+					INTO p_ids, p_vals, p_grp
+					USING p_query, coalesce(p_exclude, '{}'), lim, pin_ids;
+			END IF;
+		EXCEPTION WHEN syntax_error_or_access_rule_violation OR data_exception THEN
+			IF p_filter IS NULL THEN
+				RAISE;
+			END IF;
+			RAISE EXCEPTION 'invalid filter for %: %', p_catalog, SQLERRM
+				USING ERRCODE = SQLSTATE,
+				      HINT = 'The filter must be one boolean SQL expression over the catalog''s columns, such as in_stock AND price < 100.';
+		END;
+		PERFORM set_config('search_path', 'pg_catalog, pg_temp', true);
+		p_ids := coalesce(p_ids, '{}');
+		need := p_k - cardinality(p_ids);
+
+		-- order the organic rows: MMR (or similarity alone when lambda = 1,
+		-- or popularity without a query), then boosts: a factor v scales a
+		-- positive score by v and a negative one by 1/v, so v > 1 promotes
+		ord := '{}';
+		ord_score := '{}';
+		IF nfetched > 0 AND need > 0 THEN
+			IF p_query IS NULL OR p_lambda = 1 THEN
+				SELECT array_agg(u.i ORDER BY u.s DESC, CASE WHEN p_query IS NULL THEN -u.id ELSE u.id END),
+				       array_agg(u.s ORDER BY u.s DESC, CASE WHEN p_query IS NULL THEN -u.id ELSE u.id END)
+				  INTO ord, ord_score
+				  FROM (SELECT x.i, x.id, CASE WHEN x.v >= 0 THEN x.v * x.b ELSE x.v / x.b END AS s
+				          FROM unnest(o_ids, o_vals, o_boost) WITH ORDINALITY x(id, v, b, i)) u;
+			ELSE
+				SELECT array_agg(u.i ORDER BY u.s DESC, u.rank), array_agg(u.s ORDER BY u.s DESC, u.rank)
+				  INTO ord, ord_score
+				  FROM (SELECT x.i, m.rank, CASE WHEN m.score >= 0 THEN m.score * x.b ELSE m.score / x.b END AS s
+				          FROM vecrec.mmr(p_query, o_ids, o_embs,
+				                          CASE WHEN nboost = 0 AND ncaps = 0 THEN least(need, nfetched) ELSE nfetched END,
+				                          p_lambda) m
+				          JOIN unnest(o_ids, o_boost) WITH ORDINALITY x(id, b, i) ON x.id = m.id) u;
+			END IF;
+		END IF;
+
+		-- take rows in that order while the caps allow (pinned rows count)
+		keys := '{}';
+		IF ncaps > 0 THEN
+			FOR i IN 1 .. cardinality(p_ids) LOOP
+				FOR j IN 1 .. ncaps LOOP
+					IF p_grp[i][j] IS NOT NULL THEN
+						keys := keys || (j || ':' || p_grp[i][j]);
+					END IF;
+				END LOOP;
+			END LOOP;
+		END IF;
+		sel_i := '{}';
+		sel_s := '{}';
+		FOR pos IN 1 .. coalesce(cardinality(ord), 0) LOOP
+			EXIT WHEN cardinality(sel_i) >= need;
+			i := ord[pos];
+			ok := true;
+			FOR j IN 1 .. ncaps LOOP
+				g := o_grp[i][j];
+				IF g IS NOT NULL
+				   AND coalesce(cardinality(array_positions(keys, j || ':' || g)), 0) >= cap_limits[j] THEN
+					ok := false;
+					EXIT;
+				END IF;
+			END LOOP;
+			CONTINUE WHEN NOT ok;
+			FOR j IN 1 .. ncaps LOOP
+				IF o_grp[i][j] IS NOT NULL THEN
+					keys := keys || (j || ':' || o_grp[i][j]);
+				END IF;
+			END LOOP;
+			sel_i := sel_i || i;
+			sel_s := sel_s || ord_score[pos];
+		END LOOP;
+
+		-- enough, or nothing more to fetch?  Otherwise fetch more candidates,
+		-- and once the index has run dry, rank all filtered rows exactly
+		EXIT WHEN cardinality(sel_i) >= need;
+		IF nfetched < lim THEN
+			EXIT WHEN exhaustive;
+			exhaustive := true;
+		ELSE
+			lim := lim * 4;
+		END IF;
+	END LOOP;
+
+	-- pins at their slots (an occupied slot passes the pin to the next free one)
+	total := least(p_k, cardinality(sel_i) + cardinality(p_ids));
+	f_ids := array_fill(NULL::bigint, ARRAY[total]);
+	f_scores := array_fill(NULL::float8, ARRAY[total]);
+	f_reasons := array_fill(NULL::text, ARRAY[total]);
+	FOR r IN
+		SELECT x.pid, x.pval, s.slot
+		  FROM unnest(p_ids, p_vals) x(pid, pval)
+		  JOIN unnest(pin_ids, pin_slots) WITH ORDINALITY s(pid, slot, n) ON s.pid = x.pid
+		 ORDER BY s.slot, s.n
+	LOOP
+		pos := least(r.slot, total);
+		WHILE pos <= total AND f_ids[pos] IS NOT NULL LOOP
+			pos := pos + 1;
+		END LOOP;
+		IF pos > total THEN
+			pos := total;
+			WHILE f_ids[pos] IS NOT NULL LOOP
+				pos := pos - 1;
+			END LOOP;
+		END IF;
+		f_ids[pos] := r.pid;
+		f_scores[pos] := r.pval;
+		f_reasons[pos] := 'pinned';
+	END LOOP;
+	j := 1;
+	FOR pos IN 1 .. total LOOP
+		CONTINUE WHEN f_ids[pos] IS NOT NULL;
+		i := sel_i[j];
+		f_ids[pos] := o_ids[i];
+		f_scores[pos] := sel_s[j];
+		f_reasons[pos] := CASE WHEN o_boost[i] <> 1 THEN 'boosted'
+		                       WHEN p_query IS NULL THEN 'popular' ELSE 'similar' END;
+		j := j + 1;
+	END LOOP;
+
+	rid := gen_random_uuid();
+	PERFORM vecrec._set_request_id(rid);
+	IF p_log AND total > 0 THEN
+		INSERT INTO vecrec.impressions (request_id, at, catalog, surface, item_id, rank, reason)
+		SELECT rid, now(), p_catalog, p_surface, u.id, u.n, u.reason
+		  FROM unnest(f_ids, f_reasons) WITH ORDINALITY u(id, reason, n);
+	END IF;
+	RETURN QUERY SELECT u.id, u.n::int, u.s, u.reason
+	               FROM unnest(f_ids, f_scores, f_reasons) WITH ORDINALITY u(id, s, reason, n);
+END
+$$;
+COMMENT ON FUNCTION vecrec._recommend(regclass, @extschema@.vector, int, text, text, bigint[], int, float8, boolean, bigint[], timestamptz, boolean, text) IS
+	'internal: the body of vecrec.recommend() and vecrec.preview()';
+
+-- recommend() and preview() do not pin search_path: they hand the caller's
+-- to _recommend(), which resolves the filter's names with it (the filter is
+-- the caller's SQL, run with the caller's rights) and everything else, all
+-- schema-qualified, under pg_catalog, pg_temp.
+CREATE FUNCTION vecrec.recommend(catalog regclass, query @extschema@.vector, k int DEFAULT 12,
+								 surface text DEFAULT NULL, filter text DEFAULT NULL,
+								 exclude bigint[] DEFAULT NULL, candidates int DEFAULT 120,
+								 lambda float8 DEFAULT 0.7)
+	RETURNS TABLE (id bigint, rank int, score float8, reason text)
+LANGUAGE sql VOLATILE AS $$
+	SELECT * FROM vecrec._recommend($1, $2, $3, $4, $5, $6, $7, $8, false, NULL, NULL,
+									pg_catalog.current_setting('vecrec.log_impressions')::pg_catalog.bool,
+									pg_catalog.current_setting('search_path'))
+$$;
+COMMENT ON FUNCTION vecrec.recommend(regclass, @extschema@.vector, int, text, text, bigint[], int, float8) IS
+	'k recommendations from a tracked catalog: nearest rows under the filter, live rules of the surface, MMR, pins; NULL query = most popular';
+
+CREATE FUNCTION vecrec.preview(catalog regclass, query @extschema@.vector, k int DEFAULT 12,
+							   surface text DEFAULT NULL, filter text DEFAULT NULL,
+							   exclude bigint[] DEFAULT NULL, candidates int DEFAULT 120,
+							   lambda float8 DEFAULT 0.7, rules bigint[] DEFAULT NULL,
+							   as_of timestamptz DEFAULT NULL)
+	RETURNS TABLE (id bigint, rank int, score float8, reason text)
+LANGUAGE sql VOLATILE AS $$
+	SELECT * FROM vecrec._recommend($1, $2, $3, $4, $5, $6, $7, $8, true, $9, $10, false,
+									pg_catalog.current_setting('search_path'))
+$$;
+COMMENT ON FUNCTION vecrec.preview(regclass, @extschema@.vector, int, text, text, bigint[], int, float8, bigint[], timestamptz) IS
+	'recommend() with shadow rules: disabled rules apply too (or exactly the rules listed), windows checked at as_of; logs nothing';
+
+-- feedback and metrics ----------------------------------------------------------
+
+-- The catalog of an event: the catalog argument, else the catalog of the
+-- recommend() call named by request_id, else the only tracked catalog.
+CREATE FUNCTION vecrec.log_event(user_id text, session_id text, item_id bigint, event text,
+								 surface text DEFAULT NULL, request_id uuid DEFAULT NULL,
+								 catalog regclass DEFAULT NULL) RETURNS bigint
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+	cat regclass := catalog;
+	surf text := surface;
+	imp record;
+	eid bigint;
+BEGIN
+	IF item_id IS NULL OR event IS NULL THEN
+		RAISE EXCEPTION 'item_id and event must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	PERFORM FROM vecrec.event_weights w WHERE w.event = event;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'unknown event type "%"', event
+			USING ERRCODE = 'invalid_parameter_value',
+			      HINT = format('Event types are the rows of vecrec.event_weights: %s.',
+			                    (SELECT string_agg(w.event, ', ' ORDER BY w.event) FROM vecrec.event_weights w));
+	END IF;
+	IF request_id IS NOT NULL AND (cat IS NULL OR surf IS NULL) THEN
+		SELECT i.catalog, i.surface INTO imp FROM vecrec.impressions i WHERE i.request_id = request_id LIMIT 1;
+		cat := coalesce(cat, imp.catalog);
+		surf := coalesce(surf, imp.surface);
+	END IF;
+	IF cat IS NULL AND (SELECT count(*) FROM vecrec.catalogs) = 1 THEN
+		SELECT c.catalog INTO cat FROM vecrec.catalogs c;
+	END IF;
+	IF cat IS NULL THEN
+		RAISE EXCEPTION 'cannot tell which catalog item % belongs to', item_id
+			USING ERRCODE = 'invalid_parameter_value',
+			      HINT = 'Pass catalog => ''table'', or the request_id of the recommend() call that showed the item.';
+	END IF;
+	INSERT INTO vecrec.events (catalog, user_id, session_id, item_id, event, surface, request_id)
+	VALUES (cat, user_id, session_id, item_id, event, surf, request_id)
+	RETURNING id INTO eid;
+	RETURN eid;
+END
+$$;
+COMMENT ON FUNCTION vecrec.log_event(text, text, bigint, text, text, uuid, regclass) IS
+	'record a user interaction; the event type must be in vecrec.event_weights; returns the event id';
+
+-- clicks per impression on a surface (NULL: all surfaces) over the last "since"
+CREATE FUNCTION vecrec.ctr(surface text, since interval) RETURNS float8
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+	SELECT (SELECT count(*) FROM vecrec.events e
+	         WHERE e.event = 'click' AND e.at >= now() - $2 AND ($1 IS NULL OR e.surface = $1))::float8
+	       / nullif((SELECT count(*) FROM vecrec.impressions i
+	                  WHERE i.at >= now() - $2 AND ($1 IS NULL OR i.surface = $1)), 0)
+$$;
+COMMENT ON FUNCTION vecrec.ctr(text, interval) IS
+	'click-through rate of a surface (NULL: all) over the last interval: click events / impressions; NULL without impressions';
+
+-- the id and embedding columns of a tracked catalog, or an error
+CREATE FUNCTION vecrec._catalog_columns(catalog regclass, OUT id_column name, OUT embedding_column name)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	SELECT c.id_column, c.embedding_column INTO id_column, embedding_column
+	  FROM vecrec.catalogs c WHERE c.catalog = _catalog_columns.catalog;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'table % is not tracked', catalog
+			USING ERRCODE = 'undefined_object',
+			      HINT = 'Register the catalog first: SELECT vecrec.track(''table'');';
+	END IF;
+END
+$$;
+
+CREATE FUNCTION vecrec.coverage(catalog regclass, since interval) RETURNS float8
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	idc name := (vecrec._catalog_columns(catalog)).id_column;
+	result float8;
+BEGIN
+	EXECUTE format($q$
+		SELECT count(*) FILTER (WHERE t.%1$I IN (SELECT i.item_id FROM vecrec.impressions i
+		                                          WHERE i.catalog = $1 AND i.at >= now() - $2))::float8
+		       / nullif(count(*), 0)
+		  FROM %2$s t$q$, idc, catalog)
+		INTO result USING catalog, since;
+	RETURN result;
+END
+$$;
+COMMENT ON FUNCTION vecrec.coverage(regclass, interval) IS
+	'share of the catalog''s rows shown at least once over the last interval (NULL for an empty catalog)';
+
+CREATE FUNCTION vecrec.zero_impression_items(catalog regclass, older_than interval DEFAULT '72 hours')
+	RETURNS TABLE (id bigint)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	idc name := (vecrec._catalog_columns(catalog)).id_column;
+BEGIN
+	RETURN QUERY EXECUTE format($q$
+		SELECT t.%1$I::bigint FROM %2$s t
+		 WHERE NOT EXISTS (SELECT FROM vecrec.impressions i
+		                    WHERE i.catalog = $1 AND i.item_id = t.%1$I AND i.at >= now() - $2)
+		 ORDER BY 1$q$, idc, catalog)
+		USING catalog, older_than;
+END
+$$;
+COMMENT ON FUNCTION vecrec.zero_impression_items(regclass, interval) IS
+	'ids of catalog rows without any impression over the last interval (default 72 hours)';
+
+-- one profile per user with events on the catalog's items: the event-weighted,
+-- time-decayed mean of their embeddings (vecrec.session_vector)
+CREATE FUNCTION vecrec.refresh_profiles(catalog regclass, half_life interval DEFAULT '7 days') RETURNS bigint
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	cols record := vecrec._catalog_columns(catalog);
+	n bigint;
+BEGIN
+	IF half_life IS NULL OR half_life <= interval '0' THEN
+		RAISE EXCEPTION 'half_life must be positive' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	EXECUTE format($q$
+		INSERT INTO vecrec.user_profiles AS p (catalog, user_id, embedding, events, updated_at)
+		SELECT $1, s.user_id, s.v, s.n, now()
+		  FROM (SELECT e.user_id, count(*) AS n,
+		               vecrec.session_vector(t.%2$I, w.weight, e.at, $2) AS v
+		          FROM vecrec.events e
+		          JOIN vecrec.event_weights w ON w.event = e.event
+		          JOIN %3$s t ON t.%1$I = e.item_id
+		         WHERE e.catalog = $1 AND e.user_id IS NOT NULL AND t.%2$I IS NOT NULL
+		         GROUP BY e.user_id) s
+		 WHERE s.v IS NOT NULL
+		ON CONFLICT (catalog, user_id) DO UPDATE
+		   SET embedding = EXCLUDED.embedding, events = EXCLUDED.events, updated_at = EXCLUDED.updated_at$q$,
+		cols.id_column, cols.embedding_column, catalog)
+		USING catalog, half_life;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION vecrec.refresh_profiles(regclass, interval) IS
+	'write vecrec.user_profiles from vecrec.events: per user, the event-weighted, decayed mean embedding; returns the profiles written';
+
+-- comments on the helpers of the recommendation layer
+COMMENT ON FUNCTION vecrec._catalog_columns(regclass) IS 'internal: id and embedding column of a tracked catalog';
+COMMENT ON FUNCTION vecrec._match_literal(name, oid, jsonb) IS 'internal: a rule match value as a quoted literal cast to the column type';
+COMMENT ON FUNCTION vecrec._match_operator(name, oid, text) IS 'internal: a rule match operator as a schema-qualified operator';
+COMMENT ON FUNCTION vecrec._rules_check() IS 'internal: trigger validating vecrec.rules rows and compiling their match';
+COMMENT ON SEQUENCE vecrec.events_id_seq IS 'ids of vecrec.events';
+COMMENT ON SEQUENCE vecrec.rules_id_seq IS 'ids of vecrec.rules';

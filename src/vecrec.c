@@ -18,6 +18,7 @@
 #include "exactscan.h"
 #include "hnsw.h"
 #include "ivf.h"
+#include "reco.h"
 
 VECREC_MODULE_MAGIC;
 
@@ -35,6 +36,7 @@ _PG_init(void)
 	HnswInit();
 	IvfInit();
 	ExactScanInit();
+	RecoInit();
 	MarkGUCPrefixReserved("vecrec");
 }
 
