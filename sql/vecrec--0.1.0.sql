@@ -1128,8 +1128,9 @@ BEGIN
 
 	LOOP
 		-- an iterative hnsw scan hands out its r-th row from a search with
-		-- ef >= r * ef_search / 10 (src/hnsw/hnswscan.c): 20 means ef = 2 x
-		-- the rows taken, whatever the number of candidates
+		-- ef >= r * ef_search / 10, rows past the tenth from one 1.5 times
+		-- as wide (src/hnsw/hnswscan.c): 20 means ef = 2 to 3 x the rows
+		-- taken, whatever the number of candidates
 		PERFORM set_config('hnsw.ef_search', '20', true);
 		-- organic candidates: nearest first through the index, or (exhaustive)
 		-- an expression the index cannot serve, so all filtered rows are ranked;
