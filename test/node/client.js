@@ -306,10 +306,43 @@ async function run(client) {
   'vecrec.mmr: 5 distinct candidates, the most similar first');
 
   // ---- vecrec.recommend() -------------------------------------------------
-  // Placeholder: calls of vecrec.recommend(catalog, query, k, surface, filter,
-  // exclude, ...) and its rules go here once branch reco has landed (register
-  // items with vecrec.track first).  Check ids against exactTopK with the
-  // filter and exclusions applied here, and the rank/score/reason columns.
+  // The one-call API: register the table, then ask for k rows under a filter
+  // and exclusions, as a shop backend would, with every value a parameter.
+  // Row 500 was deleted above, so the rows here are the JS rows minus 500.
+  rows.delete(500);
+  await client.query("SELECT vecrec.track('items')");
+  const rq = queries[3];
+  const exclude = exactTopK('<=>', rq, 3, (r) => r.in_stock).map((c) => c.id);
+  const inFilter = (r) => r.in_stock && r.category !== 'hats';
+  const recSql = `SELECT id, rank, score, reason
+                    FROM vecrec.recommend('items', $1, $2, 'app', $3, $4::bigint[], 60, $5) ORDER BY rank`;
+  res = await client.query(recSql, [pgvector.toSql(rq), 8, "in_stock AND category <> 'hats'", exclude, 1.0]);
+  const recIds = res.rows.map((r) => Number(r.id));
+  const want = exactTopK('<=>', rq, 8, (r) => inFilter(r) && !exclude.includes([...rows.entries()].find(([, x]) => x === r)[0]));
+  ok(res.rows.length === 8 && new Set(recIds).size === 8, 'recommend(): k = 8 distinct rows');
+  ok(recIds.every((id) => rows.has(id) && inFilter(rows.get(id)) && !exclude.includes(id)),
+    'recommend(): every row passes the filter, none is excluded');
+  ok(res.rows.every((r, i) => r.rank === i + 1 && r.reason === 'similar' &&
+    close(r.score, 1 - DISTANCES['<=>'](rows.get(Number(r.id)).embedding, rq))),
+  'recommend(): ranks 1..8, reason similar, score = cosine similarity');
+  const hits = recIds.filter((id) => want.some((w) => w.id === id)).length;
+  ok(hits >= 7, `recommend() with lambda = 1: ${hits} of the exact filtered top 8`);
+
+  // a pin rule a merchandiser adds in psql shows up at its slot
+  const pinned = exactTopK('<=>', rq, 40, (r) => inFilter(r)).map((c) => c.id).filter((id) => !recIds.includes(id) && !exclude.includes(id))[0];
+  await client.query("INSERT INTO vecrec.rules (catalog, surface, action, item_id, value) VALUES ('items', 'app', 'pin', $1, 2)", [pinned]);
+  res = await client.query(recSql, [pgvector.toSql(rq), 8, "in_stock AND category <> 'hats'", exclude, 0.7]);
+  ok(Number(res.rows[1].id) === pinned && res.rows[1].reason === 'pinned' && res.rows.length === 8,
+    'recommend(): a pin rule puts its item at slot 2');
+
+  // feedback: the request id of the last call, a click on a shown item, CTR
+  res = await client.query('SELECT vecrec.last_request_id() AS req');
+  const req = res.rows[0].req;
+  ok(typeof req === 'string' && req.length === 36, 'vecrec.last_request_id() is a uuid');
+  await client.query("SELECT vecrec.log_event('user-1', 'session-1', $1, 'click', 'app', $2)", [pinned, req]);
+  res = await client.query("SELECT vecrec.ctr('app', '1 hour') AS ctr, (SELECT count(*) FROM vecrec.impressions WHERE request_id = $1) AS n", [req]);
+  ok(Number(res.rows[0].n) === 8 && close(res.rows[0].ctr, 1 / 16),
+    `feedback: 8 impressions for the request, CTR ${res.rows[0].ctr} = 1 click / 16 impressions`);
   // --------------------------------------------------------------------------
 }
 
