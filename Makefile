@@ -17,7 +17,9 @@ HNSW_OBJS = src/hnsw/hnsw.o src/hnsw/hnswbuild.o src/hnsw/hnswinsert.o src/hnsw/
 	src/hnsw/hnswgraph.o
 IVF_OBJS = src/ivf/ivf.o src/ivf/ivfbuild.o src/ivf/ivfkmeans.o src/ivf/ivfinsert.o src/ivf/ivfscan.o \
 	src/ivf/ivfutils.o src/ivf/ivfvacuum.o src/ivf/ivfcheck.o
-OBJS = src/vecrec.o src/vector.o src/distance.o src/verify.o src/exactscan.o $(KERNEL_OBJS) $(HNSW_OBJS) $(IVF_OBJS)
+FRESH_OBJS = src/rec/tokenize.o src/rec/embed.o src/rec/triggers.o
+OBJS = src/vecrec.o src/vector.o src/distance.o src/verify.o src/exactscan.o $(KERNEL_OBJS) $(HNSW_OBJS) $(IVF_OBJS) \
+	$(FRESH_OBJS)
 HEADERS = src/vector.h
 
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
@@ -32,7 +34,7 @@ REGRESS_OPTS = --inputdir=. --outputdir=. --load-extension=$(EXTENSION)
 OPTFLAGS ?= -O2
 PG_CFLAGS += $(OPTFLAGS) -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
 	-Wno-sign-compare -fvisibility=hidden
-PG_CPPFLAGS += -I$(srcdir)/src -I$(srcdir)/src/hnsw -I$(srcdir)/src/ivf -DVECREC_VERSION=\"$(EXTVERSION)\"
+PG_CPPFLAGS += -I$(srcdir)/src -I$(srcdir)/src/hnsw -I$(srcdir)/src/ivf -I$(srcdir)/src/rec -DVECREC_VERSION=\"$(EXTVERSION)\"
 
 EXTRA_CLEAN = results regression.diffs regression.out tmp_check test/kernels/test_kernels bench/bench_kernels
 
@@ -54,7 +56,7 @@ else
 include $(PGXS)
 
 # Every object depends on the project's headers (PGXS tracks none by itself)
-$(OBJS): $(wildcard $(srcdir)/src/*.h $(srcdir)/src/hnsw/*.h $(srcdir)/src/ivf/*.h)
+$(OBJS): $(wildcard $(srcdir)/src/*.h $(srcdir)/src/hnsw/*.h $(srcdir)/src/ivf/*.h $(srcdir)/src/rec/*.h)
 
 # Per-ISA objects: the same kernel body compiled for each instruction set.
 src/kernels_avx2.o: CFLAGS += -mavx2 -mfma

@@ -16,6 +16,7 @@
 #include "compat.h"
 #include "distance.h"
 #include "exactscan.h"
+#include "fresh.h"
 #include "hnsw.h"
 #include "ivf.h"
 
@@ -35,6 +36,7 @@ _PG_init(void)
 	HnswInit();
 	IvfInit();
 	ExactScanInit();
+	FreshInit();
 	MarkGUCPrefixReserved("vecrec");
 }
 
