@@ -693,78 +693,40 @@ CREATE FUNCTION vecrec._embedding_written() RETURNS trigger
 COMMENT ON FUNCTION vecrec._embed_row() IS 'BEFORE ROW trigger of tracked catalogs with an embedder (see vecrec.track)';
 COMMENT ON FUNCTION vecrec._embedding_written() IS 'AFTER ROW trigger: writing a catalog row''s embedding completes its job';
 
--- Statement triggers with transition tables vecrec_new / vecrec_old that
--- queue, coalesce and drop jobs.  Arguments: id column, embedding column,
--- source columns.  Runs as the extension's owner (any user who may write
--- the catalog queues jobs), touching only jobs of the table it fires on.
-CREATE FUNCTION vecrec._queue_changes() RETURNS trigger
+-- Row and statement triggers in C that queue jobs for inserted and updated
+-- rows (src/rec/triggers.c explains the split): _collect_job notes jobs in
+-- backend memory, _flush_jobs writes them with one INSERT per statement
+-- as the extension's owner (any user who may write the catalog queues
+-- jobs), only for the catalog it is attached to.
+CREATE FUNCTION vecrec._collect_job() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'vecrec_collect_job' LANGUAGE C
+	SET search_path = pg_catalog, pg_temp;
+CREATE FUNCTION vecrec._flush_jobs() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'vecrec_flush_jobs' LANGUAGE C SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION vecrec._collect_job() IS 'AFTER ROW trigger of tracked catalogs without an embedder: notes the jobs of changed rows';
+COMMENT ON FUNCTION vecrec._flush_jobs() IS 'AFTER STATEMENT trigger of tracked catalogs without an embedder: queues the noted jobs, NOTIFY vecrec_embedding';
+
+-- AFTER DELETE (transition table vecrec_old) and AFTER TRUNCATE statement
+-- trigger dropping the jobs of removed rows.  Argument: the id column.
+-- Runs as the extension's owner, touching only jobs of the table it fires on.
+CREATE FUNCTION vecrec._drop_jobs() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-	id_col name := TG_ARGV[0];
-	emb_col name := TG_ARGV[1];
-	new_src text := '';
-	old_src text := '';
-	upsert text := $u$
-		ON CONFLICT (catalog, item_id) DO UPDATE
-		   SET text = EXCLUDED.text, enqueued_at = EXCLUDED.enqueued_at,
-		       claimed_at = NULL, attempts = 0
-		RETURNING 1$u$;
-	queued bigint := 0;
 BEGIN
-	IF TG_LEVEL <> 'STATEMENT' OR TG_WHEN <> 'AFTER' OR TG_NARGS < 3 THEN
-		RAISE EXCEPTION 'vecrec._queue_changes must be an AFTER ... FOR EACH STATEMENT trigger with arguments'
+	IF TG_LEVEL <> 'STATEMENT' OR TG_WHEN <> 'AFTER' OR TG_NARGS <> 1 THEN
+		RAISE EXCEPTION 'vecrec._drop_jobs must be an AFTER ... FOR EACH STATEMENT trigger with an argument'
 			USING ERRCODE = 'triggered_action_exception', HINT = 'Install it with vecrec.track().';
 	END IF;
 	IF TG_OP = 'TRUNCATE' THEN
 		DELETE FROM vecrec.embedding_queue q WHERE q.catalog = TG_RELID;
-		RETURN NULL;
 	ELSIF TG_OP = 'DELETE' THEN
 		EXECUTE format('DELETE FROM vecrec.embedding_queue q USING vecrec_old o
-						 WHERE q.catalog = $1 AND q.item_id = o.%I', id_col) USING TG_RELID;
-		RETURN NULL;
-	END IF;
-	FOR i IN 2 .. TG_NARGS - 1 LOOP
-		new_src := new_src || format(', n.%I', TG_ARGV[i]);
-		old_src := old_src || format(', o.%I', TG_ARGV[i]);
-	END LOOP;
-	IF TG_OP = 'INSERT' THEN
-		-- rows inserted with an embedding need no job
-		EXECUTE format($q$
-			WITH j AS (
-				INSERT INTO vecrec.embedding_queue AS q (catalog, item_id, text)
-				SELECT $1, c.id, c.t
-				  FROM (SELECT n.%1$I AS id, NULLIF(concat_ws(' '%2$s), '') AS t
-						  FROM vecrec_new n WHERE n.%3$I IS NULL) c
-				 WHERE c.t IS NOT NULL AND c.id IS NOT NULL %4$s)
-			SELECT count(*) FROM j$q$, id_col, new_src, emb_col, upsert)
-		INTO queued USING TG_RELID;
-	ELSE
-		-- rows whose source text changed, unless the statement also wrote a
-		-- different embedding (an explicit embedding wins); empty text
-		-- drops the job
-		EXECUTE format($q$
-			WITH c AS (
-				SELECT n.%1$I AS id, NULLIF(concat_ws(' '%2$s), '') AS t
-				  FROM vecrec_new n JOIN vecrec_old o ON o.%1$I = n.%1$I
-				 WHERE NULLIF(concat_ws(' '%3$s), '') IS DISTINCT FROM NULLIF(concat_ws(' '%2$s), '')
-				   AND ((o.%4$I IS NULL AND n.%4$I IS NULL)
-						OR o.%4$I OPERATOR(@extschema@.=) n.%4$I)
-			), d AS (
-				DELETE FROM vecrec.embedding_queue q USING c
-				 WHERE c.t IS NULL AND q.catalog = $1 AND q.item_id = c.id
-			), j AS (
-				INSERT INTO vecrec.embedding_queue AS q (catalog, item_id, text)
-				SELECT $1, c.id, c.t FROM c WHERE c.t IS NOT NULL %5$s)
-			SELECT count(*) FROM j$q$, id_col, new_src, old_src, emb_col, upsert)
-		INTO queued USING TG_RELID;
-	END IF;
-	IF queued > 0 THEN
-		PERFORM pg_notify('vecrec_embedding', TG_RELID::regclass::text);
+						 WHERE q.catalog = $1 AND q.item_id = o.%I', TG_ARGV[0]) USING TG_RELID;
 	END IF;
 	RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION vecrec._queue_changes() IS 'AFTER STATEMENT trigger of tracked catalogs without an embedder (see vecrec.track)';
+COMMENT ON FUNCTION vecrec._drop_jobs() IS 'AFTER DELETE/TRUNCATE statement trigger of tracked catalogs without an embedder: drops their jobs';
 
 CREATE FUNCTION vecrec._drop_fresh_triggers(catalog regclass) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -773,7 +735,7 @@ DECLARE
 BEGIN
 	FOR t IN SELECT g.tgname FROM pg_trigger g
 			  WHERE g.tgrelid = catalog AND g.tgparentid = 0
-				AND g.tgname IN ('vecrec_fresh_embed', 'vecrec_fresh_insert', 'vecrec_fresh_update',
+				AND g.tgname IN ('vecrec_fresh_embed', 'vecrec_fresh_collect', 'vecrec_fresh_flush',
 								 'vecrec_fresh_delete', 'vecrec_fresh_truncate', 'vecrec_fresh_written')
 	LOOP
 		EXECUTE format('DROP TRIGGER %I ON %s', t, catalog);
@@ -801,21 +763,19 @@ BEGIN
 					   cols, catalog, embedding_column, embedder::oid, args);
 		RETURN;
 	END IF;
-	EXECUTE format('CREATE TRIGGER vecrec_fresh_insert AFTER INSERT ON %s
-					REFERENCING NEW TABLE AS vecrec_new
-					FOR EACH STATEMENT EXECUTE FUNCTION vecrec._queue_changes(%L, %L, %s)',
-				   catalog, id_column, embedding_column, args);
-	EXECUTE format('CREATE TRIGGER vecrec_fresh_update AFTER UPDATE ON %s
-					REFERENCING OLD TABLE AS vecrec_old NEW TABLE AS vecrec_new
-					FOR EACH STATEMENT EXECUTE FUNCTION vecrec._queue_changes(%L, %L, %s)',
-				   catalog, id_column, embedding_column, args);
+	EXECUTE format('CREATE TRIGGER vecrec_fresh_collect AFTER INSERT OR UPDATE OF %s ON %s
+					FOR EACH ROW EXECUTE FUNCTION vecrec._collect_job(%L, %L, %L, %s)',
+				   cols, catalog, catalog::oid, id_column, embedding_column, args);
+	EXECUTE format('CREATE TRIGGER vecrec_fresh_flush AFTER INSERT OR UPDATE ON %s
+					FOR EACH STATEMENT EXECUTE FUNCTION vecrec._flush_jobs(%L)',
+				   catalog, catalog::oid);
 	EXECUTE format('CREATE TRIGGER vecrec_fresh_delete AFTER DELETE ON %s
 					REFERENCING OLD TABLE AS vecrec_old
-					FOR EACH STATEMENT EXECUTE FUNCTION vecrec._queue_changes(%L, %L, %s)',
-				   catalog, id_column, embedding_column, args);
+					FOR EACH STATEMENT EXECUTE FUNCTION vecrec._drop_jobs(%L)',
+				   catalog, id_column);
 	EXECUTE format('CREATE TRIGGER vecrec_fresh_truncate AFTER TRUNCATE ON %s
-					FOR EACH STATEMENT EXECUTE FUNCTION vecrec._queue_changes(%L, %L, %s)',
-				   catalog, id_column, embedding_column, args);
+					FOR EACH STATEMENT EXECUTE FUNCTION vecrec._drop_jobs(%L)',
+				   catalog, id_column);
 	EXECUTE format('CREATE TRIGGER vecrec_fresh_written AFTER UPDATE OF %I ON %s
 					FOR EACH ROW EXECUTE FUNCTION vecrec._embedding_written(%L, %L)',
 				   embedding_column, catalog, catalog::oid, id_column);

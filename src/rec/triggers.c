@@ -11,10 +11,24 @@
  *	  new (INSERT) or differs from the old row's (UPDATE) sets the embedding
  *	  column to embedder(text), or NULL when the text is empty;
  *
- *	- without one: statement-level triggers in PL/pgSQL that queue jobs
- *	  (sql/vecrec--0.1.0.sql), plus vecrec._embedding_written(), AFTER
- *	  UPDATE OF the embedding column FOR EACH ROW, which deletes the row's
- *	  job: writing the embedding completes it, even with the same value.
+ *	- without one: vecrec._collect_job(), AFTER INSERT OR UPDATE OF the
+ *	  source columns FOR EACH ROW, which notes (id, text) of rows that need
+ *	  a job in backend memory, and vecrec._flush_jobs(), AFTER INSERT OR
+ *	  UPDATE FOR EACH STATEMENT, which writes the statement's jobs to
+ *	  vecrec.embedding_queue with one INSERT and sends one NOTIFY; plus
+ *	  vecrec._embedding_written(), AFTER UPDATE OF the embedding column FOR
+ *	  EACH ROW, which deletes the row's job: writing the embedding
+ *	  completes it, even with the same value.  (DELETE and TRUNCATE drop
+ *	  jobs in PL/pgSQL statement triggers, sql/vecrec--0.1.0.sql.)
+ *
+ * Row triggers with a column list cost nothing for updates that set no
+ * source column, and a row event is much cheaper than a transition table
+ * plus a join, which is why the queue is fed this way: an AFTER ROW event
+ * of a statement always fires before its AFTER STATEMENT event.  The
+ * statement's jobs are first inserted without ON CONFLICT (conflicts are
+ * rare for new rows, and the plain insert is twice as fast); on a unique
+ * violation the insert is redone, in a subtransaction, as an upsert that
+ * coalesces with the pending jobs.
  *
  * Both take their settings from the trigger arguments, which track()
  * writes, and cache column numbers and functions in fn_extra (one per
@@ -30,16 +44,21 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/partition.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
+#include "commands/async.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/datetime.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/regproc.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
@@ -71,11 +90,64 @@ typedef struct WrittenState
 	Oid			id_type;
 } WrittenState;
 
+/* Settings of vecrec._collect_job for one relation */
+typedef struct CollectState
+{
+	Oid			relid;
+	Oid			catalog;
+	AttrNumber	id_att;
+	Oid			id_type;
+	AttrNumber	emb_att;
+	int			nsrc;
+	AttrNumber *src_att;
+	FmgrInfo   *src_out;
+} CollectState;
+
+/* Jobs of one catalog noted by row triggers, not yet written */
+typedef struct PendingJobs
+{
+	Oid			catalog;
+	int			n;
+	int			capacity;
+	int64	   *ids;
+	char	  **texts;			/* NULL: the text is empty, drop the job */
+} PendingJobs;
+
+/* Pending jobs of this transaction; the memory goes with it */
+static MemoryContext pending_cxt = NULL;
+static PendingJobs *pending = NULL;
+static int	npending = 0;
+
 static SPIPlanPtr delete_job_plan = NULL;
 
 PG_FUNCTION_INFO_V1(vecrec_embed_row);
 PG_FUNCTION_INFO_V1(vecrec_embedding_written);
 PG_FUNCTION_INFO_V1(vecrec_embedding_lease_interval);
+PG_FUNCTION_INFO_V1(vecrec_collect_job);
+PG_FUNCTION_INFO_V1(vecrec_flush_jobs);
+
+/*
+ * At the end of a transaction its pending jobs are gone (those of a
+ * committed one were written by the statement triggers)
+ */
+static void
+fresh_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			pending_cxt = NULL;
+			pending = NULL;
+			npending = 0;
+			break;
+		default:
+			break;
+	}
+}
 
 /*
  * Register the freshness GUCs
@@ -89,6 +161,7 @@ FreshInit(void)
 							"within this time is handed out again.",
 							&vecrec_embedding_lease, 300, 1, 365 * 86400, PGC_USERSET,
 							GUC_UNIT_S, NULL, NULL, NULL);
+	RegisterXactCallback(fresh_xact_callback, NULL);
 	EmbedInit();
 }
 
@@ -124,6 +197,45 @@ trigger_column(Relation rel, const char *col)
 						RelationGetRelationName(rel)),
 				 errhint("Run vecrec.track() again after renaming or dropping catalog columns.")));
 	return (AttrNumber) att;
+}
+
+/*
+ * The catalog OID a trigger argument names: the trigger's table itself or
+ * an ancestor of the partition it fires on, never another table (the
+ * queue triggers run as the extension's owner)
+ */
+static Oid
+trigger_catalog(Relation rel, Trigger *tg, const char *arg)
+{
+	Oid			relid = RelationGetRelid(rel);
+	Oid			catalog = DatumGetObjectId(DirectFunctionCall1(oidin, CStringGetDatum(arg)));
+
+	if (catalog != relid && !(rel->rd_rel->relispartition &&
+							  list_member_oid(get_partition_ancestors(relid), catalog)))
+		ereport(ERROR,
+				(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
+				 errmsg("trigger \"%s\" on relation \"%s\" names another catalog",
+						tg->tgname, RelationGetRelationName(rel)),
+				 errhint("Install the trigger with vecrec.track().")));
+	return catalog;
+}
+
+/*
+ * Attribute number of the id column named by a trigger argument; its type
+ * (integer or bigint) in *type
+ */
+static AttrNumber
+trigger_id_column(Relation rel, const char *col, Oid *type)
+{
+	AttrNumber	att = trigger_column(rel, col);
+
+	*type = TupleDescAttr(RelationGetDescr(rel), att - 1)->atttypid;
+	if (*type != INT4OID && *type != INT8OID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("id column \"%s\" of relation \"%s\" must be integer or bigint",
+						col, RelationGetRelationName(rel))));
+	return att;
 }
 
 /*
@@ -290,22 +402,8 @@ written_state(FunctionCallInfo fcinfo, TriggerData *td)
 				 errhint("Install the trigger with vecrec.track().")));
 	st = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(WrittenState));
 	st->relid = relid;
-	st->catalog = DatumGetObjectId(DirectFunctionCall1(oidin, CStringGetDatum(tg->tgargs[0])));
-	/* only the table itself or a partition of it may complete its jobs */
-	if (st->catalog != relid &&
-		!list_member_oid(get_partition_ancestors(relid), st->catalog))
-		ereport(ERROR,
-				(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
-				 errmsg("trigger \"%s\" on relation \"%s\" names another catalog",
-						tg->tgname, RelationGetRelationName(rel)),
-				 errhint("Install the trigger with vecrec.track().")));
-	st->id_att = trigger_column(rel, tg->tgargs[1]);
-	st->id_type = TupleDescAttr(RelationGetDescr(rel), st->id_att - 1)->atttypid;
-	if (st->id_type != INT4OID && st->id_type != INT8OID)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("id column \"%s\" of relation \"%s\" must be integer or bigint",
-						tg->tgargs[1], RelationGetRelationName(rel))));
+	st->catalog = trigger_catalog(rel, tg, tg->tgargs[0]);
+	st->id_att = trigger_id_column(rel, tg->tgargs[1], &st->id_type);
 	fcinfo->flinfo->fn_extra = st;
 	return st;
 }
@@ -368,4 +466,324 @@ vecrec_embedding_lease_interval(PG_FUNCTION_ARGS)
 
 	r->time = (int64) vecrec_embedding_lease * USECS_PER_SEC;
 	PG_RETURN_INTERVAL_P(r);
+}
+
+/*
+ * Output functions of the source columns named by trigger arguments
+ * args[0 .. n - 1]
+ */
+static void
+source_columns(Relation rel, char **args, int n, MemoryContext cxt,
+			   AttrNumber **atts, FmgrInfo **outs)
+{
+	*atts = MemoryContextAlloc(cxt, sizeof(AttrNumber) * n);
+	*outs = MemoryContextAlloc(cxt, sizeof(FmgrInfo) * n);
+	for (int i = 0; i < n; i++)
+	{
+		Oid			out;
+		bool		varlena;
+
+		(*atts)[i] = trigger_column(rel, args[i]);
+		getTypeOutputInfo(TupleDescAttr(RelationGetDescr(rel), (*atts)[i] - 1)->atttypid,
+						  &out, &varlena);
+		fmgr_info_cxt(out, &(*outs)[i], cxt);
+	}
+}
+
+/*
+ * Settings of vecrec._collect_job from the trigger arguments:
+ * catalog OID, id column, embedding column, source columns...
+ */
+static CollectState *
+collect_state(FunctionCallInfo fcinfo, TriggerData *td)
+{
+	CollectState *st = (CollectState *) fcinfo->flinfo->fn_extra;
+	Relation	rel = td->tg_relation;
+	Trigger    *tg = td->tg_trigger;
+	MemoryContext cxt = fcinfo->flinfo->fn_mcxt;
+
+	if (st != NULL && st->relid == RelationGetRelid(rel))
+		return st;
+	if (tg->tgnargs < 4)
+		ereport(ERROR,
+				(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
+				 errmsg("trigger \"%s\" needs a catalog, id and embedding columns and source columns",
+						tg->tgname),
+				 errhint("Install the trigger with vecrec.track().")));
+	st = MemoryContextAllocZero(cxt, sizeof(CollectState));
+	st->relid = RelationGetRelid(rel);
+	st->catalog = trigger_catalog(rel, tg, tg->tgargs[0]);
+	st->id_att = trigger_id_column(rel, tg->tgargs[1], &st->id_type);
+	st->emb_att = trigger_column(rel, tg->tgargs[2]);
+	st->nsrc = tg->tgnargs - 3;
+	source_columns(rel, tg->tgargs + 3, st->nsrc, cxt, &st->src_att, &st->src_out);
+	fcinfo->flinfo->fn_extra = st;
+	return st;
+}
+
+/*
+ * The source columns' text of a tuple, NULLs skipped; NULL if empty
+ */
+static char *
+tuple_text(int nsrc, AttrNumber *atts, FmgrInfo *outs, HeapTuple tup, TupleDesc desc)
+{
+	EmbedRowState st;
+
+	st.nsrc = nsrc;
+	st.src_att = atts;
+	st.src_out = outs;
+	return source_text(&st, tup, desc);
+}
+
+/*
+ * The pending jobs of a catalog, created if missing
+ */
+static PendingJobs *
+pending_jobs(Oid catalog)
+{
+	PendingJobs *p;
+
+	for (int i = 0; i < npending; i++)
+		if (pending[i].catalog == catalog)
+			return &pending[i];
+	if (pending_cxt == NULL)
+		pending_cxt = AllocSetContextCreate(TopTransactionContext, "vecrec pending jobs",
+											ALLOCSET_DEFAULT_SIZES);
+	if (pending == NULL)
+		pending = MemoryContextAlloc(pending_cxt, sizeof(PendingJobs) * 4);
+	else if (npending % 4 == 0)
+		pending = repalloc(pending, sizeof(PendingJobs) * (npending + 4));
+	p = &pending[npending++];
+	memset(p, 0, sizeof(PendingJobs));
+	p->catalog = catalog;
+	return p;
+}
+
+/*
+ * Note a job (text NULL: drop the job) for the statement trigger
+ */
+static void
+add_pending(Oid catalog, int64 id, const char *text)
+{
+	PendingJobs *p = pending_jobs(catalog);
+
+	if (p->n == p->capacity)
+	{
+		int			cap = p->capacity ? p->capacity * 2 : 256;
+
+		if (p->capacity == 0)
+		{
+			p->ids = MemoryContextAllocHuge(pending_cxt, sizeof(int64) * cap);
+			p->texts = MemoryContextAllocHuge(pending_cxt, sizeof(char *) * cap);
+		}
+		else
+		{
+			p->ids = repalloc_huge(p->ids, sizeof(int64) * cap);
+			p->texts = repalloc_huge(p->texts, sizeof(char *) * cap);
+		}
+		p->capacity = cap;
+	}
+	p->ids[p->n] = id;
+	p->texts[p->n] = text ? MemoryContextStrdup(pending_cxt, text) : NULL;
+	p->n++;
+}
+
+/*
+ * Are two values of the embedding column the same (both NULL, or the same
+ * bytes)?
+ */
+static bool
+same_embedding(CollectState *st, TupleDesc desc, HeapTuple a, HeapTuple b)
+{
+	bool		na;
+	bool		nb;
+	Datum		da = heap_getattr(a, st->emb_att, desc, &na);
+	Datum		db = heap_getattr(b, st->emb_att, desc, &nb);
+
+	if (na || nb)
+		return na == nb;
+	return datum_image_eq(da, db, false, -1);
+}
+
+/*
+ * AFTER INSERT OR UPDATE OF source columns FOR EACH ROW: note the row's job
+ * when its text is new or changed.  An inserted row that has an embedding,
+ * and an updated row whose embedding the same statement changed, need
+ * none (an explicitly written embedding wins).
+ */
+Datum
+vecrec_collect_job(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = check_trigger_context(fcinfo, "vecrec._collect_job", false);
+	Relation	rel = td->tg_relation;
+	TupleDesc	desc = RelationGetDescr(rel);
+	CollectState *st = collect_state(fcinfo, td);
+	HeapTuple	newtup = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
+	char	   *text;
+	bool		isnull;
+	Datum		id;
+
+	if (!TRIGGER_FIRED_BY_INSERT(td->tg_event) && !TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+		elog(ERROR, "vecrec._collect_job: must be fired by INSERT or UPDATE");
+	id = heap_getattr(newtup, st->id_att, desc, &isnull);
+	if (isnull)
+		return PointerGetDatum(NULL);
+	text = tuple_text(st->nsrc, st->src_att, st->src_out, newtup, desc);
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
+	{
+		(void) heap_getattr(newtup, st->emb_att, desc, &isnull);
+		if (text == NULL || !isnull)
+			return PointerGetDatum(NULL);
+	}
+	else
+	{
+		char	   *old = tuple_text(st->nsrc, st->src_att, st->src_out, td->tg_trigtuple, desc);
+
+		if ((old == NULL && text == NULL) ||
+			(old != NULL && text != NULL && strcmp(old, text) == 0))
+			return PointerGetDatum(NULL);
+		if (!same_embedding(st, desc, td->tg_trigtuple, newtup))
+			return PointerGetDatum(NULL);
+	}
+	add_pending(st->catalog,
+				st->id_type == INT4OID ? (int64) DatumGetInt32(id) : DatumGetInt64(id), text);
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * Run an INSERT of the statement's jobs in a subtransaction: false when
+ * it failed with a unique violation (any other error is raised)
+ */
+static bool
+try_insert_jobs(const char *sql, Datum *args, Oid *types)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	volatile bool ok = true;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		if (SPI_execute_with_args(sql, 3, types, args, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "SPI_execute_with_args failed");
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		if (edata->sqlerrcode != ERRCODE_UNIQUE_VIOLATION)
+			ReThrowError(edata);
+		FreeErrorData(edata);
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
+/*
+ * Write a catalog's pending jobs: drop those with empty text, insert or
+ * coalesce the others; the number of jobs queued
+ */
+static uint64
+write_jobs(PendingJobs *p)
+{
+	Datum	   *ids = palloc(sizeof(Datum) * p->n);
+	Datum	   *texts = palloc(sizeof(Datum) * p->n);
+	Datum	   *drop = palloc(sizeof(Datum) * p->n);
+	int			n = 0;
+	int			ndrop = 0;
+	Oid			types[3] = {REGCLASSOID, INT8ARRAYOID, TEXTARRAYOID};
+	Datum		args[3];
+	uint64		queued = 0;
+
+	for (int i = 0; i < p->n; i++)
+	{
+		if (p->texts[i] == NULL)
+			drop[ndrop++] = Int64GetDatum(p->ids[i]);
+		else
+		{
+			ids[n] = Int64GetDatum(p->ids[i]);
+			texts[n++] = CStringGetTextDatum(p->texts[i]);
+		}
+	}
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	args[0] = ObjectIdGetDatum(p->catalog);
+	if (ndrop > 0)
+	{
+		args[1] = PointerGetDatum(construct_array(drop, ndrop, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		if (SPI_execute_with_args("DELETE FROM vecrec.embedding_queue q "
+								  "WHERE q.catalog = $1 AND q.item_id = ANY ($2)",
+								  2, types, args, NULL, false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "SPI_execute_with_args failed");
+	}
+	if (n > 0)
+	{
+		args[1] = PointerGetDatum(construct_array(ids, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		args[2] = PointerGetDatum(construct_array(texts, n, TEXTOID, -1, false, TYPALIGN_INT));
+		if (!try_insert_jobs("INSERT INTO vecrec.embedding_queue (catalog, item_id, text) "
+							 "SELECT $1, u.i, u.t FROM unnest($2, $3) AS u(i, t)",
+							 args, types))
+		{
+			/* some rows have jobs already: coalesce (the last text of an id wins) */
+			if (SPI_execute_with_args("INSERT INTO vecrec.embedding_queue AS q (catalog, item_id, text) "
+									  "SELECT DISTINCT ON (u.i) $1, u.i, u.t "
+									  "  FROM unnest($2, $3) WITH ORDINALITY AS u(i, t, o) "
+									  " ORDER BY u.i, u.o DESC "
+									  "ON CONFLICT (catalog, item_id) DO UPDATE "
+									  "   SET text = EXCLUDED.text, enqueued_at = EXCLUDED.enqueued_at, "
+									  "       claimed_at = NULL, attempts = 0",
+									  3, types, args, NULL, false, 0) != SPI_OK_INSERT)
+				elog(ERROR, "SPI_execute_with_args failed");
+		}
+		queued = SPI_processed;
+	}
+	SPI_finish();
+	return queued;
+}
+
+/*
+ * AFTER INSERT OR UPDATE FOR EACH STATEMENT: write the jobs the row
+ * triggers noted, and NOTIFY vecrec_embedding once with the catalog's name
+ */
+Datum
+vecrec_flush_jobs(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	Trigger    *tg;
+	Oid			catalog;
+	PendingJobs *p = NULL;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "vecrec._flush_jobs: not called by trigger manager");
+	if (!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) || !TRIGGER_FIRED_AFTER(td->tg_event))
+		elog(ERROR, "vecrec._flush_jobs: must be fired after each statement");
+	tg = td->tg_trigger;
+	if (tg->tgnargs != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
+				 errmsg("trigger \"%s\" needs a catalog", tg->tgname),
+				 errhint("Install the trigger with vecrec.track().")));
+	catalog = trigger_catalog(td->tg_relation, tg, tg->tgargs[0]);
+	for (int i = 0; i < npending; i++)
+		if (pending[i].catalog == catalog)
+			p = &pending[i];
+	if (p == NULL || p->n == 0)
+		return PointerGetDatum(NULL);
+	if (write_jobs(p) > 0)
+		Async_Notify("vecrec_embedding",
+					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(catalog)),
+												get_rel_name(catalog)));
+	p->n = 0;
+	return PointerGetDatum(NULL);
 }
