@@ -684,9 +684,13 @@ COMMENT ON FUNCTION vecrec._embedding_lease() IS 'the GUC vecrec.embedding_lease
 -- Row triggers in C (src/rec/triggers.c).  _embed_row runs as the user
 -- changing the catalog; _embedding_written deletes queue rows, so it runs
 -- as the extension's owner, and only for the catalog it is attached to.
+-- The C row triggers that run no SQL (_embed_row, _collect_job) do not pin
+-- search_path: they look nothing up by name (columns come from the
+-- trigger arguments, the embedder by OID), and a SET clause would cost a
+-- GUC save and restore per row.  Those that run SQL pin it and qualify
+-- every name.
 CREATE FUNCTION vecrec._embed_row() RETURNS trigger
-	AS 'MODULE_PATHNAME', 'vecrec_embed_row' LANGUAGE C
-	SET search_path = pg_catalog, pg_temp;
+	AS 'MODULE_PATHNAME', 'vecrec_embed_row' LANGUAGE C;
 CREATE FUNCTION vecrec._embedding_written() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'vecrec_embedding_written' LANGUAGE C SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp;
@@ -699,8 +703,7 @@ COMMENT ON FUNCTION vecrec._embedding_written() IS 'AFTER ROW trigger: writing a
 -- as the extension's owner (any user who may write the catalog queues
 -- jobs), only for the catalog it is attached to.
 CREATE FUNCTION vecrec._collect_job() RETURNS trigger
-	AS 'MODULE_PATHNAME', 'vecrec_collect_job' LANGUAGE C
-	SET search_path = pg_catalog, pg_temp;
+	AS 'MODULE_PATHNAME', 'vecrec_collect_job' LANGUAGE C;
 CREATE FUNCTION vecrec._flush_jobs() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'vecrec_flush_jobs' LANGUAGE C SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp;

@@ -26,9 +26,9 @@
  * statement-level trigger, in the same transaction; the cache remembers the
  * (version, xmin) of the row it was loaded with, and rereads that row, with
  * the caller's snapshot, whenever the snapshot may see different data: a
- * new transaction, a new command, or another transaction finished since
- * (PostgreSQL 14's xact completion count).  Within one statement that is a
- * few comparisons per call.
+ * new transaction, a new command, or a snapshot with other xmin, xmax or
+ * running transactions.  Within one statement that is a few comparisons
+ * per call.
  *
  * The tokenizer works on UTF-8.  In a database of another encoding text is
  * converted to UTF-8 first (and the vocabulary too); with SQL_ASCII bytes
@@ -66,6 +66,26 @@ double		vecrec_sif_a = 1e-3;
 
 #define FETCH_ROWS 10000
 
+/*
+ * What decides which rows a snapshot sees: two snapshots with equal keys
+ * see the same data.  (PostgreSQL 14's snapXactCompletionCount would be
+ * cheaper, but copies of snapshots, such as the active one, have it 0.)
+ */
+typedef struct SnapshotKey
+{
+	LocalTransactionId lxid;
+	CommandId	curcid;
+	TransactionId xmin;
+	TransactionId xmax;
+	uint32		xcnt;
+	int32		subxcnt;
+	bool		suboverflowed;
+	int			capacity;		/* of xids */
+	TransactionId *xids;		/* xip, then subxip */
+} SnapshotKey;
+
+static SnapshotKey checked_key;
+
 /* The vocabulary of this backend */
 typedef struct WordCacheData
 {
@@ -73,18 +93,14 @@ typedef struct WordCacheData
 	/* what was loaded: the version row's value and xmin */
 	int64		version;
 	TransactionId version_xmin;
-	/* the snapshot the version was last checked with */
+	/* the snapshot the version was last checked with (see SnapshotKey) */
 	bool		key_valid;
-	LocalTransactionId lxid;
-	CommandId	curcid;
-	uint64		completions;
-	TransactionId xmin;
-	TransactionId xmax;
 	/* words */
 	int			dim;			/* 0 while there is no word */
 	uint32		nwords;
 	uint32		capacity;
-	char	  **words;			/* UTF-8, NUL-terminated */
+	char	  **words;			/* lower-cased UTF-8, NUL-terminated */
+	bool	   *exact;			/* the row's word was lower-case already */
 	uint32	   *lengths;
 	uint32	   *hashes;
 	int32	   *ranks;			/* 0 when unknown */
@@ -131,22 +147,25 @@ to_utf8(const char *s, int len, int *outlen)
 }
 
 /*
- * Does the active snapshot see what it saw when the version was checked?
+ * Does the active snapshot see what the one the version was checked with
+ * saw?
  */
 static bool
 snapshot_unchanged(void)
 {
 	Snapshot	s;
+	const SnapshotKey *k = &checked_key;
 
 	if (!cache.key_valid || !ActiveSnapshotSet())
 		return false;
 	s = GetActiveSnapshot();
-	return s->snapXactCompletionCount != 0 &&
-		cache.completions == s->snapXactCompletionCount &&
-		cache.lxid == MyProc->lxid &&
-		cache.curcid == s->curcid &&
-		cache.xmin == s->xmin &&
-		cache.xmax == s->xmax;
+	if (k->lxid != MyProc->lxid || k->curcid != s->curcid || k->xmin != s->xmin ||
+		k->xmax != s->xmax || k->xcnt != s->xcnt || k->subxcnt != s->subxcnt ||
+		k->suboverflowed != s->suboverflowed)
+		return false;
+	return (s->xcnt == 0 || memcmp(k->xids, s->xip, sizeof(TransactionId) * s->xcnt) == 0) &&
+		(s->subxcnt <= 0 ||
+		 memcmp(k->xids + s->xcnt, s->subxip, sizeof(TransactionId) * s->subxcnt) == 0);
 }
 
 /*
@@ -156,16 +175,35 @@ static void
 remember_snapshot(void)
 {
 	Snapshot	s;
+	SnapshotKey *k = &checked_key;
+	int			n;
 
-	cache.key_valid = ActiveSnapshotSet();
-	if (!cache.key_valid)
+	cache.key_valid = false;
+	if (!ActiveSnapshotSet())
 		return;
 	s = GetActiveSnapshot();
-	cache.completions = s->snapXactCompletionCount;
-	cache.lxid = MyProc->lxid;
-	cache.curcid = s->curcid;
-	cache.xmin = s->xmin;
-	cache.xmax = s->xmax;
+	n = (int) s->xcnt + Max(s->subxcnt, 0);
+	if (n > k->capacity)
+	{
+		TransactionId *x = MemoryContextAlloc(TopMemoryContext, sizeof(TransactionId) * n);
+
+		if (k->xids)
+			pfree(k->xids);
+		k->xids = x;
+		k->capacity = n;
+	}
+	k->lxid = MyProc->lxid;
+	k->curcid = s->curcid;
+	k->xmin = s->xmin;
+	k->xmax = s->xmax;
+	k->xcnt = s->xcnt;
+	k->subxcnt = s->subxcnt;
+	k->suboverflowed = s->suboverflowed;
+	if (s->xcnt > 0)
+		memcpy(k->xids, s->xip, sizeof(TransactionId) * s->xcnt);
+	if (s->subxcnt > 0)
+		memcpy(k->xids + s->xcnt, s->subxip, sizeof(TransactionId) * s->subxcnt);
+	cache.key_valid = true;
 }
 
 /*
@@ -179,6 +217,7 @@ grow_words(WordCacheData *c)
 	if (c->capacity == 0)
 	{
 		c->words = MemoryContextAllocHuge(c->cxt, sizeof(char *) * cap);
+		c->exact = MemoryContextAllocHuge(c->cxt, sizeof(bool) * cap);
 		c->lengths = MemoryContextAllocHuge(c->cxt, sizeof(uint32) * cap);
 		c->hashes = MemoryContextAllocHuge(c->cxt, sizeof(uint32) * cap);
 		c->ranks = MemoryContextAllocHuge(c->cxt, sizeof(int32) * cap);
@@ -187,6 +226,7 @@ grow_words(WordCacheData *c)
 	else
 	{
 		c->words = repalloc_huge(c->words, sizeof(char *) * cap);
+		c->exact = repalloc_huge(c->exact, sizeof(bool) * cap);
 		c->lengths = repalloc_huge(c->lengths, sizeof(uint32) * cap);
 		c->hashes = repalloc_huge(c->hashes, sizeof(uint32) * cap);
 		c->ranks = repalloc_huge(c->ranks, sizeof(int32) * cap);
@@ -203,6 +243,8 @@ add_word(WordCacheData *c, const char *word, int len, const Vector *v, int32 ran
 {
 	int			ulen;
 	char	   *u = to_utf8(word, len, &ulen);
+	char	   *key;
+	size_t		klen;
 
 	if (c->dim == 0)
 		c->dim = v->dim;
@@ -215,11 +257,14 @@ add_word(WordCacheData *c, const char *word, int len, const Vector *v, int32 ran
 				 errhint("Every row of vecrec.word_vectors must have the same number of dimensions.")));
 	if (c->nwords == c->capacity)
 		grow_words(c);
-	c->words[c->nwords] = MemoryContextAlloc(c->cxt, ulen + 1);
-	memcpy(c->words[c->nwords], u, ulen);
-	c->words[c->nwords][ulen] = '\0';
-	c->lengths[c->nwords] = ulen;
-	c->hashes[c->nwords] = hash_bytes((const unsigned char *) u, ulen);
+	/* the key is the word lower-cased the way the tokenizer does it */
+	key = MemoryContextAlloc(c->cxt, ulen + 1);
+	klen = VrLowerUtf8(u, ulen, key);
+	key[klen] = '\0';
+	c->words[c->nwords] = key;
+	c->exact[c->nwords] = (klen == (size_t) ulen && memcmp(key, u, klen) == 0);
+	c->lengths[c->nwords] = (uint32) klen;
+	c->hashes[c->nwords] = hash_bytes((const unsigned char *) key, (int) klen);
 	c->ranks[c->nwords] = rank > 0 ? rank : 0;
 	memcpy(c->vectors + (Size) c->nwords * c->dim, v->x, sizeof(float) * c->dim);
 	c->nwords++;
@@ -244,8 +289,27 @@ lookup_word(const WordCacheData *c, const char *w, uint32 len, uint32 h)
 }
 
 /*
- * Build the hash table and H(N) once all words are in; a word that is
- * there twice (possible only after encoding conversion) keeps its first row
+ * Should word a rather than word b (same key) stand for their key?  The
+ * more frequent one (a known rank first), then the one that was lower-case
+ * already, then the first row read
+ */
+static bool
+better_word(const WordCacheData *c, uint32 a, uint32 b)
+{
+	int64		ra = c->ranks[a] ? c->ranks[a] : PG_INT64_MAX;
+	int64		rb = c->ranks[b] ? c->ranks[b] : PG_INT64_MAX;
+
+	if (ra != rb)
+		return ra < rb;
+	if (c->exact[a] != c->exact[b])
+		return c->exact[a];
+	return a < b;
+}
+
+/*
+ * Build the hash table and H(N) once all words are in.  Words that differ
+ * only in case ("Apple", "apple") share a key; better_word picks the row
+ * used.  Table scan order does not matter.
  */
 static void
 finish_cache(WordCacheData *c)
@@ -262,12 +326,17 @@ finish_cache(WordCacheData *c)
 	{
 		uint32		i;
 
-		if (lookup_word(c, c->words[w], c->lengths[w], c->hashes[w]) >= 0)
-			continue;
-		for (i = c->hashes[w] & c->mask; c->slots[i] != 0; i = (i + 1) & c->mask)
-			;
-		c->slots[i] = w + 1;
 		maxrank = Max(maxrank, c->ranks[w]);
+		for (i = c->hashes[w] & c->mask; c->slots[i] != 0; i = (i + 1) & c->mask)
+		{
+			uint32		e = c->slots[i] - 1;
+
+			if (c->hashes[e] == c->hashes[w] && c->lengths[e] == c->lengths[w] &&
+				memcmp(c->words[e], c->words[w], c->lengths[w]) == 0)
+				break;
+		}
+		if (c->slots[i] == 0 || better_word(c, w, c->slots[i] - 1))
+			c->slots[i] = w + 1;
 	}
 	c->harmonic = 0;
 	for (int32 r = maxrank; r >= 1; r--)

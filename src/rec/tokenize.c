@@ -359,3 +359,32 @@ VrTokenNext(VrTokenizer *t, char *out)
 	}
 	return n;
 }
+
+/*
+ * Lower-case a whole string (vocabulary words); bytes that are not valid
+ * UTF-8 are copied unchanged
+ */
+size_t
+VrLowerUtf8(const char *s, size_t len, char *out)
+{
+	const unsigned char *p = (const unsigned char *) s;
+	const unsigned char *end = p + len;
+	size_t		n = 0;
+
+	while (p < end)
+	{
+		uint32_t	cp;
+		uint32_t	lower;
+		int			l = VrUtf8Decode(p, (size_t) (end - p), &cp);
+
+		if (l == 0)
+		{
+			out[n++] = (char) *p++;
+			continue;
+		}
+		(void) VrClassify(cp, &lower);
+		n += VrUtf8Encode(lower, (unsigned char *) out + n);
+		p += l;
+	}
+	return n;
+}

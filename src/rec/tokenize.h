@@ -46,6 +46,12 @@ extern void VrTokenizerInit(VrTokenizer *t, const char *s, size_t len);
  */
 extern size_t VrTokenNext(VrTokenizer *t, char *out);
 
+/*
+ * Lower-case s[0 .. len - 1] into out (len bytes room, not NUL-terminated):
+ * every code point VrClassify knows, other bytes copied; the output length
+ */
+extern size_t VrLowerUtf8(const char *s, size_t len, char *out);
+
 /* Decode one UTF-8 sequence at s (n bytes available): its length, or 0 */
 extern int	VrUtf8Decode(const unsigned char *s, size_t n, uint32_t *cp);
 
