@@ -27,7 +27,7 @@ DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 # pg_regress inputs in sql/, expected outputs in expected/ (one file per feature)
 REGRESS = vector_type cast operators functions aggregates btree bad_input copy kernels \
 	hnsw_options hnsw_l2 hnsw_cosine hnsw_highdim \
-	ivf_options ivf_l2 ivf_cosine rec_catalog
+	ivf_options ivf_l2 ivf_cosine rec_catalog fresh_embed fresh_triggers
 REGRESS_OPTS = --inputdir=. --outputdir=. --load-extension=$(EXTENSION)
 
 # Optimise, but never for the build machine's CPU: faster kernels are picked at run time.

@@ -585,12 +585,11 @@ BEGIN
 			      DETAIL = 'Reading a file on the database server needs superuser or membership in pg_read_server_files.',
 			      HINT = 'Load the file from the client with psql''s \copy instead (README, "Catalog freshness").';
 	END IF;
-	DROP TABLE IF EXISTS pg_temp.vecrec_wv_lines, pg_temp.vecrec_wv_rows;
 	CREATE TEMP TABLE vecrec_wv_lines (line_no bigint GENERATED ALWAYS AS IDENTITY, line text)
 		ON COMMIT DROP;
 	-- whole lines: CSV with delimiter and quote characters no text file uses
-	EXECUTE format('COPY pg_temp.vecrec_wv_lines (line) FROM %L WITH (FORMAT csv, DELIMITER %L, QUOTE %L)',
-				   path, E'\x01', E'\x02');
+	EXECUTE format('COPY pg_temp.vecrec_wv_lines (line) FROM %L WITH (FORMAT csv, DELIMITER E''\x01'', QUOTE E''\x02'')',
+				   path);
 	CREATE TEMP TABLE vecrec_wv_rows ON COMMIT DROP AS
 		SELECT s.line_no, split_part(s.l, ' ', 1) AS word,
 			   array_remove(string_to_array(substr(s.l, length(split_part(s.l, ' ', 1)) + 2), ' '), '') AS nums
