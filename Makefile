@@ -92,7 +92,13 @@ test/kernels/test_kernels: test/kernels/test_kernels.c $(KT_SRCS) $(KT_ISA)
 	$(CC) $(KT_CFLAGS) -o $@ $< $(KT_SRCS) $(KT_ISA) -lm
 EXTRA_CLEAN += test/kernels/*.o
 
+# Tokenizer test: src/rec/tokenize.c (libc only) built outside the server,
+# exhaustively over all code points plus random bytes (TAP 031 runs it)
+test/tokenize/test_tokenize: test/tokenize/test_tokenize.c src/rec/tokenize.c src/rec/tokenize.h
+	$(CC) $(KT_CFLAGS) -I$(srcdir)/src/rec -o $@ test/tokenize/test_tokenize.c src/rec/tokenize.c
+EXTRA_CLEAN += test/tokenize/test_tokenize
+
 # Test, demo and benchmark targets
 include mk/targets.mk
-tap prove-tmp: test/kernels/test_kernels
+tap prove-tmp: test/kernels/test_kernels test/tokenize/test_tokenize
 endif
