@@ -651,7 +651,7 @@ CREATE TABLE vecrec.embedding_queue (
 	claimed_at  timestamptz,
 	attempts    int NOT NULL DEFAULT 0,
 	PRIMARY KEY (catalog, item_id)
-);
+) WITH (fillfactor = 50);   -- room for HOT updates when jobs are coalesced or claimed
 COMMENT ON TABLE vecrec.embedding_queue IS
 	'one pending embedding job per changed catalog row; complete when the row''s embedding is written';
 SELECT pg_catalog.pg_extension_config_dump('vecrec.embedding_queue', '');
