@@ -119,6 +119,15 @@ CREATE TABLE "Fresh Shop".nounique (id bigint, title text, embedding vector(3));
 SELECT vecrec.track('"Fresh Shop".nounique', '{title}');
 INSERT INTO "Fresh Shop".nounique VALUES (1, 'first', NULL), (1, 'second', NULL);
 SELECT item_id, text FROM vecrec.embedding_queue WHERE catalog = '"Fresh Shop".nounique'::regclass;
+-- a partitioned catalog: write through the parent
+CREATE TABLE "Fresh Shop".parted (id int, title text, embedding vector(3)) PARTITION BY RANGE (id);
+CREATE TABLE "Fresh Shop".parted1 PARTITION OF "Fresh Shop".parted FOR VALUES FROM (0) TO (100);
+SELECT vecrec.track('"Fresh Shop".parted', '{title}');
+INSERT INTO "Fresh Shop".parted VALUES (1, 'one', NULL), (2, 'two', NULL);
+UPDATE "Fresh Shop".parted SET embedding = '[1,1,1]' WHERE id = 1;
+SELECT item_id, text FROM vecrec.embedding_queue WHERE catalog = '"Fresh Shop".parted'::regclass;
+INSERT INTO "Fresh Shop".parted1 VALUES (3, 'three', NULL);   -- into the partition: a warning
+SELECT vecrec.untrack('"Fresh Shop".parted');
 -- reembed without an embedder queues every row
 TRUNCATE vecrec.embedding_queue;
 SELECT vecrec.reembed('"Fresh Shop".products', 300);

@@ -135,6 +135,16 @@ fresh_xact_callback(XactEvent event, void *arg)
 {
 	switch (event)
 	{
+		case XACT_EVENT_PRE_COMMIT:
+			/* rows written into a partition directly: no statement trigger ran */
+			for (int i = 0; i < npending; i++)
+				if (pending[i].n > 0)
+					ereport(WARNING,
+							(errcode(ERRCODE_WARNING),
+							 errmsg("%d embedding jobs of catalog %s were not queued",
+									pending[i].n, get_rel_name(pending[i].catalog)),
+							 errhint("Write to a partitioned catalog through its parent table, or run vecrec.reembed().")));
+			break;
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_ABORT:
