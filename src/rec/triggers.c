@@ -249,6 +249,28 @@ trigger_id_column(Relation rel, const char *col, Oid *type)
 }
 
 /*
+ * Output functions of the source columns named by trigger arguments
+ * args[0 .. n - 1]
+ */
+static void
+source_columns(Relation rel, char **args, int n, MemoryContext cxt,
+			   AttrNumber **atts, FmgrInfo **outs)
+{
+	*atts = MemoryContextAlloc(cxt, sizeof(AttrNumber) * n);
+	*outs = MemoryContextAlloc(cxt, sizeof(FmgrInfo) * n);
+	for (int i = 0; i < n; i++)
+	{
+		Oid			out;
+		bool		varlena;
+
+		(*atts)[i] = trigger_column(rel, args[i]);
+		getTypeOutputInfo(TupleDescAttr(RelationGetDescr(rel), (*atts)[i] - 1)->atttypid,
+						  &out, &varlena);
+		fmgr_info_cxt(out, &(*outs)[i], cxt);
+	}
+}
+
+/*
  * Settings of vecrec._embed_row from the trigger arguments:
  * embedding column, embedder OID, source columns...
  */
@@ -276,17 +298,7 @@ embed_row_state(FunctionCallInfo fcinfo, TriggerData *td)
 	fmgr_info_cxt(DatumGetObjectId(DirectFunctionCall1(oidin, CStringGetDatum(tg->tgargs[1]))),
 				  &st->embedder, cxt);
 	st->nsrc = tg->tgnargs - 2;
-	st->src_att = MemoryContextAlloc(cxt, sizeof(AttrNumber) * st->nsrc);
-	st->src_out = MemoryContextAlloc(cxt, sizeof(FmgrInfo) * st->nsrc);
-	for (int i = 0; i < st->nsrc; i++)
-	{
-		Oid			out;
-		bool		varlena;
-
-		st->src_att[i] = trigger_column(rel, tg->tgargs[i + 2]);
-		getTypeOutputInfo(TupleDescAttr(desc, st->src_att[i] - 1)->atttypid, &out, &varlena);
-		fmgr_info_cxt(out, &st->src_out[i], cxt);
-	}
+	source_columns(rel, tg->tgargs + 2, st->nsrc, cxt, &st->src_att, &st->src_out);
 	fcinfo->flinfo->fn_extra = st;
 	return st;
 }
@@ -476,28 +488,6 @@ vecrec_embedding_lease_interval(PG_FUNCTION_ARGS)
 
 	r->time = (int64) vecrec_embedding_lease * USECS_PER_SEC;
 	PG_RETURN_INTERVAL_P(r);
-}
-
-/*
- * Output functions of the source columns named by trigger arguments
- * args[0 .. n - 1]
- */
-static void
-source_columns(Relation rel, char **args, int n, MemoryContext cxt,
-			   AttrNumber **atts, FmgrInfo **outs)
-{
-	*atts = MemoryContextAlloc(cxt, sizeof(AttrNumber) * n);
-	*outs = MemoryContextAlloc(cxt, sizeof(FmgrInfo) * n);
-	for (int i = 0; i < n; i++)
-	{
-		Oid			out;
-		bool		varlena;
-
-		(*atts)[i] = trigger_column(rel, args[i]);
-		getTypeOutputInfo(TupleDescAttr(RelationGetDescr(rel), (*atts)[i] - 1)->atttypid,
-						  &out, &varlena);
-		fmgr_info_cxt(out, &(*outs)[i], cxt);
-	}
 }
 
 /*
