@@ -23,6 +23,9 @@ OBJS = src/vecrec.o src/vector.o src/distance.o src/verify.o src/exactscan.o $(K
 # recommend(): GUCs, filter check, request id
 RECO_OBJS = src/rec/reco.o
 OBJS += $(RECO_OBJS)
+# catalog freshness: tokenizer, embed_text, triggers
+FRESH_OBJS = src/rec/tokenize.o src/rec/embed.o src/rec/triggers.o
+OBJS += $(FRESH_OBJS)
 HEADERS = src/vector.h
 
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
@@ -33,6 +36,7 @@ REGRESS = vector_type cast operators functions aggregates btree bad_input copy k
 	ivf_options ivf_l2 ivf_cosine \
 	rec_catalog rec_session rec_blend rec_mmr \
 	reco_rules reco_recommend reco_feedback \
+	fresh_embed fresh_triggers \
 	comments
 REGRESS_OPTS = --inputdir=. --outputdir=. --load-extension=$(EXTENSION)
 
@@ -98,7 +102,13 @@ test/kernels/test_kernels: test/kernels/test_kernels.c $(KT_SRCS) $(KT_ISA)
 	$(CC) $(KT_CFLAGS) -o $@ $< $(KT_SRCS) $(KT_ISA) -lm
 EXTRA_CLEAN += test/kernels/*.o
 
+# Tokenizer test: src/rec/tokenize.c (libc only) built outside the server,
+# exhaustively over all code points plus random bytes (TAP 031 runs it)
+test/tokenize/test_tokenize: test/tokenize/test_tokenize.c src/rec/tokenize.c src/rec/tokenize.h
+	$(CC) $(KT_CFLAGS) -I$(srcdir)/src/rec -o $@ test/tokenize/test_tokenize.c src/rec/tokenize.c
+EXTRA_CLEAN += test/tokenize/test_tokenize
+
 # Test, demo and benchmark targets
 include mk/targets.mk
-tap prove-tmp: test/kernels/test_kernels
+tap prove-tmp: test/kernels/test_kernels test/tokenize/test_tokenize
 endif

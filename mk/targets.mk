@@ -5,6 +5,7 @@
 #   make tap               TAP tests (test/t/*.pl; PROVE_TESTS=... for some)
 #   make deps              install missing Debian packages
 #   make node-deps         npm packages of the Node.js client test (test/node)
+#   make bench-fresh       catalog freshness benchmark (bench/bench_fresh.sh)
 #
 # The throwaway clusters live under /tmp and are removed afterwards; as root
 # they run as the postgres user. See scripts/pgcluster.sh.
@@ -13,7 +14,8 @@ PGCLUSTER = bash scripts/pgcluster.sh
 SUBMAKE = $(MAKE) --no-print-directory
 
 # Helper programs the TAP tests run (built from the Makefile's rules).
-TEST_BINS = $(if $(wildcard test/kernels/test_kernels.c),test/kernels/test_kernels)
+TEST_BINS = $(if $(wildcard test/kernels/test_kernels.c),test/kernels/test_kernels) \
+	$(if $(wildcard test/tokenize/test_tokenize.c),test/tokenize/test_tokenize)
 
 # Binaries and test support files of the server we build against.
 export PG_BINDIR := $(bindir)
@@ -21,7 +23,7 @@ TAP_ENV = PG_REGRESS='$(top_builddir)/src/test/regress/pg_regress' \
 	PG_PERL_LIB='$(top_srcdir)/src/test/perl' \
 	PROVE='$(PROVE)' PROVE_FLAGS='$(PROVE_FLAGS)' DEF_PGPORT='$(DEF_PGPORT)'
 
-.PHONY: test deps node-deps installcheck-tmp regress tap prove-tmp demo demo-stop bench bench-distance bench-ivf bench-rec bench-recommend
+.PHONY: test deps node-deps installcheck-tmp regress tap prove-tmp demo demo-stop bench bench-distance bench-ivf bench-rec bench-recommend bench-fresh
 
 deps:
 	@bash scripts/deps.sh
@@ -87,6 +89,10 @@ bench-recommend:
 bench-ivf:
 	@$(BENCH_PLOT_DEPS)
 	@bash bench/bench_ivf.sh
+
+# catalog freshness: bulk COPY/UPDATE with the queue triggers vs none, embed_text titles/s
+bench-fresh:
+	@PG_CONFIG='$(PG_CONFIG)' bash bench/bench_fresh.sh
 
 # Recommendation primitives (mmr, session_vector, ...): generated data, no download.
 bench-rec:

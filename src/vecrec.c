@@ -16,6 +16,7 @@
 #include "compat.h"
 #include "distance.h"
 #include "exactscan.h"
+#include "fresh.h"
 #include "hnsw.h"
 #include "ivf.h"
 #include "reco.h"
@@ -37,6 +38,7 @@ _PG_init(void)
 	IvfInit();
 	ExactScanInit();
 	RecoInit();
+	FreshInit();
 	MarkGUCPrefixReserved("vecrec");
 }
 
