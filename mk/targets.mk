@@ -73,8 +73,15 @@ tap prove-tmp: $(TEST_BINS)
 		echo "make $@: npm packages not installed: test/t/040_node_client.pl will fail" >&2)
 	@$(TAP_ENV) $(PGCLUSTER) tap $(PROVE_TESTS)
 
-demo demo-stop:
-	@echo "make $@: coming soon"
+# make demo: a throwaway cluster with a sample shop (demo/demo.sh says what it does)
+demo:
+	@bash scripts/deps.sh
+	$(SUBMAKE) all
+	$(SUBMAKE) install
+	@bash demo/demo.sh
+
+demo-stop:
+	@bash demo/demo.sh stop
 
 bench-distance:
 	@if [ -f bench/bench_distance.sh ]; then bash bench/bench_distance.sh; \
