@@ -60,7 +60,7 @@ typedef enum IvfQuantizerKind
 } IvfQuantizerKind;
 
 /* Rows of a quantized index re-ranked exactly per batch (vecrec.ivfflat_rerank) */
-#define IVF_DEFAULT_RERANK	64
+#define IVF_DEFAULT_RERANK	40
 #define IVF_MAX_RERANK		100000
 
 /* Iterative scan modes (GUC ivfflat.iterative_scan) */

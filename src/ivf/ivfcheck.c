@@ -200,9 +200,10 @@ IvfCheckIndex(Relation index, bool strict, HnswCheckReport report, void *arg)
 	if (IvfFirstEntryBlkno(&meta) > nblocks)
 		problem(&cs, "metapage has %u parameter pages, the index %u blocks", meta.paramPages, nblocks);
 	report_check(&cs, report, arg, "metapage", before,
-				 psprintf("ivfflat version %u, %u dimensions, %u lists on %u pages, quantizer %s",
+				 psprintf("ivfflat version %u, %u dimensions, %u lists on %u pages%s%s",
 						  meta.version, meta.dims, meta.lists, meta.listPages,
-						  IvfQuantizerName(meta.quantizer)));
+						  meta.quantizer != IVF_QUANTIZER_NONE ? ", quantizer " : "",
+						  meta.quantizer != IVF_QUANTIZER_NONE ? IvfQuantizerName(meta.quantizer) : ""));
 	if (cs.problems > before)
 		return;
 
