@@ -44,6 +44,18 @@
 #include "distance.h"
 #include "ivf.h"
 
+/*
+ * Scans of quantized lists wait on memory more than they compute: the
+ * entry this many items ahead of the one measured is requested meanwhile
+ * (its first two cache lines)
+ */
+#define IVF_PREFETCH_AHEAD 4
+#if defined(__GNUC__) || defined(__clang__)
+#define IVF_PREFETCH(p)		__builtin_prefetch(p)
+#else
+#define IVF_PREFETCH(p)		((void) (p))
+#endif
+
 /* A row found in a probed list */
 typedef struct IvfCandidate
 {
@@ -79,6 +91,10 @@ typedef struct IvfScanOpaqueData
 	/* quantized lists: estimates, then exact re-ranking on the heap */
 	IvfQuantizer quant;			/* kind IVF_QUANTIZER_NONE for flat lists */
 	IvfQuantQuery qq;
+	bool		bounded;		/* re-ranking: keep the best estimates apart */
+	IvfCandidate *best;			/* max-heap of the rerank best estimates */
+	int			nbest;
+	bool		heapified;		/* the other candidates (heap) are a heap */
 	IvfCandidate *ranked;		/* the current batch, in exact order */
 	int			nranked;
 	int			nextRanked;
@@ -204,6 +220,63 @@ sift_down(IvfCandidate *h, int n, int i)
 }
 
 /*
+ * Restore the max-heap property below position i
+ */
+static void
+sift_down_max(IvfCandidate *h, int n, int i)
+{
+	IvfCandidate x = h[i];
+
+	for (;;)
+	{
+		int			c = 2 * i + 1;
+
+		if (c >= n)
+			break;
+		if (c + 1 < n && h[c + 1].dist > h[c].dist)
+			c++;
+		if (h[c].dist <= x.dist)
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	h[i] = x;
+}
+
+/*
+ * Quantized lists with re-ranking: a candidate just appended to the heap's
+ * array (*c, its last element) joins the best so far if it is among the
+ * rerank nearest estimates; the one it pushes out, or itself, stays in the
+ * array for later batches.  Most candidates cost one comparison, and the
+ * array is only ordered if a scan needs more than one batch.
+ */
+static inline void
+keep_best(IvfScanOpaque so, IvfCandidate *c)
+{
+	if (so->nbest < so->rerank)
+	{
+		int			i = so->nbest++;
+
+		/* sift up */
+		while (i > 0 && so->best[(i - 1) / 2].dist < c->dist)
+		{
+			so->best[i] = so->best[(i - 1) / 2];
+			i = (i - 1) / 2;
+		}
+		so->best[i] = *c;
+		so->nheap--;
+	}
+	else if (c->dist < so->best[0].dist)
+	{
+		IvfCandidate out = so->best[0];
+
+		so->best[0] = *c;
+		sift_down_max(so->best, so->nbest, 0);
+		*c = out;
+	}
+}
+
+/*
  * Read every entry of one list into the heap's array (unordered)
  */
 static void
@@ -247,12 +320,22 @@ read_list(IndexScanDesc scan, BlockNumber startBlkno)
 				IvfSq8Entry e;
 				IvfCandidate *c;
 
+				/* the entry a few steps ahead is on its way meanwhile */
+				if (off + IVF_PREFETCH_AHEAD <= maxoff)
+				{
+					const char *ahead = PageGetItem(page, PageGetItemId(page, off + IVF_PREFETCH_AHEAD));
+
+					IVF_PREFETCH(ahead);
+					IVF_PREFETCH(ahead + 64);
+				}
 				if (!ItemIdIsNormal(itemid))
 					continue;
 				e = (IvfSq8Entry) PageGetItem(page, itemid);
 				c = &so->heap[so->nheap++];
 				c->dist = IvfQuantDistance(&so->qq, dims, e, k);
 				c->tid = e->heaptid;
+				if (so->bounded)
+					keep_best(so, c);
 			}
 		}
 		else if (l2)
@@ -320,6 +403,17 @@ read_list(IndexScanDesc scan, BlockNumber startBlkno)
 }
 
 /*
+ * Make the candidates of the heap's array a min-heap
+ */
+static void
+heapify(IvfScanOpaque so)
+{
+	for (int i = so->nheap / 2 - 1; i >= 0; i--)
+		sift_down(so->heap, so->nheap, i);
+	so->heapified = true;
+}
+
+/*
  * Read the next batch of lists; false when the scan may read no more
  */
 static bool
@@ -332,8 +426,9 @@ probe_more(IndexScanDesc scan)
 		return false;
 	for (; so->nprobed < end; so->nprobed++)
 		read_list(scan, next_probe(so).startBlkno);
-	for (int i = so->nheap / 2 - 1; i >= 0; i--)
-		sift_down(so->heap, so->nheap, i);
+	so->heapified = false;
+	if (!so->bounded)
+		heapify(so);
 	return true;
 }
 
@@ -390,7 +485,14 @@ start_scan(IndexScanDesc scan)
 		if (so->qq.w)
 			pfree(so->qq.w);
 		IvfQuantPrepareQuery(&so->quant, so->q, so->dist.metric == HNSW_METRIC_L2SQ, &so->qq);
-		so->rerank = vecrec_ivfflat_rerank;
+		if (so->best == NULL || so->rerank != vecrec_ivfflat_rerank)
+		{
+			so->rerank = vecrec_ivfflat_rerank;
+			so->best = so->rerank > 0 ? palloc(sizeof(IvfCandidate) * so->rerank) : NULL;
+			so->ranked = NULL;
+		}
+		so->bounded = so->rerank > 0;
+		so->nbest = 0;
 		so->nranked = so->nextRanked = 0;
 	}
 	for (uint32 i = 0; i < so->meta.lists; i++)
@@ -432,6 +534,8 @@ pop_candidate(IndexScanDesc scan, ItemPointer tid, float *dist)
 		if (!probe_more(scan))
 			return false;
 	}
+	if (!so->heapified)
+		heapify(so);
 	*tid = so->heap[0].tid;
 	if (dist)
 		*dist = so->heap[0].dist;
@@ -457,7 +561,6 @@ begin_rerank(IndexScanDesc scan)
 	so->estate = CreateExecutorState();
 	GetPerTupleExprContext(so->estate)->ecxt_scantuple = so->slot;
 	so->xbuf = palloc(sizeof(float) * so->meta.dims);
-	so->ranked = palloc(sizeof(IvfCandidate) * so->rerank);
 	so->rowCtx = AllocSetContextCreate(so->ctx, "ivfflat re-rank row", ALLOCSET_SMALL_SIZES);
 }
 
@@ -521,13 +624,28 @@ rerank_batch(IndexScanDesc scan)
 
 	if (so->ranked == NULL)
 	{
-		if (scan->heapRelation)
+		if (scan->heapRelation && so->fetch == NULL)
 			begin_rerank(scan);
-		else
-			so->ranked = palloc(sizeof(IvfCandidate) * so->rerank);
+		so->ranked = palloc(sizeof(IvfCandidate) * so->rerank);
 	}
-	while (taken < so->rerank && pop_candidate(scan, &tid, &dist))
+	for (;;)
 	{
+		if (taken >= so->rerank)
+			break;
+		if (so->nbest > 0)
+		{
+			/*
+			 * The best estimates of the first lists read: the whole first
+			 * batch.  Later batches come from the others, in order.
+			 */
+			so->nbest--;
+			tid = so->best[so->nbest].tid;
+			dist = so->best[so->nbest].dist;
+			if (so->nbest == 0)
+				so->bounded = false;
+		}
+		else if (!pop_candidate(scan, &tid, &dist))
+			break;
 		CHECK_FOR_INTERRUPTS();
 		taken++;
 		if (scan->heapRelation && !exact_distance(scan, &tid, &dist))
