@@ -162,6 +162,35 @@ INSERT INTO iqu VALUES (1, '[1,0]'), (2, '[0,1]'), (3, '[1,1]');
 SELECT id FROM iqu ORDER BY v <=> '[1,0.1]' LIMIT 2;
 DROP TABLE iqu;
 
+-- a partial index
+CREATE INDEX iq_part ON iq USING ivfflat (v vector_l2_ops) WITH (lists = 5, quantizer = 'sq8') WHERE id % 2 = 0;
+EXPLAIN (COSTS OFF) SELECT id FROM iq WHERE id % 2 = 0 ORDER BY v <-> '[1,1,1,1,1,1,1,1]' LIMIT 3;
+SELECT count(*) AS partial_mismatches FROM iqq q,
+  LATERAL (SELECT array_agg(id) AS ids FROM (SELECT id FROM iq WHERE id % 2 = 0 ORDER BY v <-> q.v LIMIT 10) s) a
+WHERE a.ids IS DISTINCT FROM (SELECT array_agg(id) FROM (
+  SELECT id FROM iq WHERE id % 2 = 0 AND v IS NOT NULL ORDER BY l2_distance(v, q.v), id LIMIT 10) e);
+DROP INDEX iq_part;
+
+-- the option can change; the format changes with the next REINDEX
+CREATE INDEX iq_alter ON iq USING ivfflat (v vector_l2_ops) WITH (lists = 5);
+ALTER INDEX iq_alter SET (quantizer = 'sq8');
+SELECT detail FROM vecrec.verify_index('iq_alter') WHERE "check" = 'metapage';
+REINDEX INDEX iq_alter;
+SELECT detail FROM vecrec.verify_index('iq_alter') WHERE "check" = 'metapage';
+ALTER INDEX iq_alter SET (quantizer = 'pq');
+ALTER INDEX iq_alter RESET (quantizer);
+REINDEX INDEX iq_alter;
+SELECT detail FROM vecrec.verify_index('iq_alter') WHERE "check" = 'metapage';
+DROP INDEX iq_alter;
+
+-- 2,000 dimensions: parameters on two pages, the int16 weights scaled down
+CREATE TABLE iqw (id int, v vector(2000));
+INSERT INTO iqw SELECT i, array_fill((i % 17)::real / 17, ARRAY[2000])::vector FROM generate_series(1, 40) i;
+CREATE INDEX iqw_idx ON iqw USING ivfflat (v vector_l2_ops) WITH (lists = 2, quantizer = 'sq8');
+SELECT "check", ok, detail FROM vecrec.verify_index('iqw_idx') WHERE "check" IN ('metapage', 'params', 'entries');
+SELECT id % 17 AS k FROM iqw ORDER BY v <-> array_fill(0.45::real, ARRAY[2000])::vector LIMIT 3;
+DROP TABLE iqw;
+
 -- strict verification passes
 CREATE INDEX iq_l2 ON iq USING ivfflat (v vector_l2_ops) WITH (lists = 10, quantizer = 'sq8');
 SELECT count(*) FROM vecrec.verify_index('iq_l2', true);

@@ -13,7 +13,8 @@
  *    a smaller sample is taken (with a NOTICE), and when not even one row
  *    per list fits, the build stops with an error.  A table with fewer
  *    rows than lists gets one list per row (and a NOTICE); an empty table
- *    gets a single list, so that inserts have somewhere to go.
+ *    gets a single list, so that inserts have somewhere to go.  With
+ *    quantizer = 'sq8' the sample also trains the quantizer (ivfquant.c).
  * 2. assigning tuples: a second heap scan gives every row its nearest
  *    centroid, and a tuplesort (bounded by maintenance_work_mem, spilling
  *    to disk beyond) orders the rows by list.  With parallel workers
@@ -21,8 +22,9 @@
  *    leader and the workers share the scan, each sorting its rows into a
  *    run of a shared tuplesort, and the leader merges the runs.
  * 3. loading tuples: the metapage and the list pages are laid out first,
- *    then each list's entries fill pages of their own, chained; every list
- *    gets at least one page.  The whole index is then WAL-logged as full
+ *    then the quantizer's parameter pages (if any), then each list's
+ *    entries (vectors, or codes) fill pages of their own, chained; every
+ *    list gets at least one page.  The whole index is then WAL-logged as full
  *    page images (log_newpage_range).
  *
  * Copyright (c) 2026, vecrec developers
