@@ -16,7 +16,7 @@ HNSW_OBJS = src/hnsw/hnsw.o src/hnsw/hnswbuild.o src/hnsw/hnswinsert.o src/hnsw/
 	src/hnsw/hnswsearch.o src/hnsw/hnswutils.o src/hnsw/hnswvacuum.o src/hnsw/hnswcheck.o \
 	src/hnsw/hnswgraph.o
 IVF_OBJS = src/ivf/ivf.o src/ivf/ivfbuild.o src/ivf/ivfkmeans.o src/ivf/ivfinsert.o src/ivf/ivfscan.o \
-	src/ivf/ivfutils.o src/ivf/ivfvacuum.o src/ivf/ivfcheck.o
+	src/ivf/ivfutils.o src/ivf/ivfvacuum.o src/ivf/ivfcheck.o src/ivf/ivfquant.o
 REC_OBJS = src/rec/recutils.o src/rec/session.o src/rec/eventweight.o src/rec/blend.o src/rec/mmr.o
 OBJS = src/vecrec.o src/vector.o src/distance.o src/verify.o src/exactscan.o $(KERNEL_OBJS) $(HNSW_OBJS) $(IVF_OBJS) \
 	$(REC_OBJS)
@@ -33,7 +33,7 @@ DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 # pg_regress inputs in sql/, expected outputs in expected/ (one file per feature)
 REGRESS = vector_type cast operators functions aggregates btree bad_input copy kernels \
 	hnsw_options hnsw_l2 hnsw_cosine hnsw_highdim \
-	ivf_options ivf_l2 ivf_cosine \
+	ivf_options ivf_l2 ivf_cosine ivf_quant \
 	rec_catalog rec_session rec_blend rec_mmr \
 	reco_rules reco_recommend reco_feedback \
 	fresh_embed fresh_triggers \

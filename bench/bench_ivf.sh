@@ -13,17 +13,22 @@
 #   --filters              also WHERE category < c (10%, 1%) LIMIT 10 with
 #                          ivfflat.iterative_scan = relaxed_order, the index forced
 #   --filter-probes "LIST" probes of the filtered runs (default "8 32")
+#   --quantizer Q          also a vecrec index WITH (quantizer = Q) (default sq8; "none": not)
+#   --rerank N             vecrec.ivfflat_rerank of the quantized runs (default: the GUC's default)
 #   --skip-pgvector        vecrec alone
 #   --data DIR             GloVe-100 folder (default: get_glove100.sh's default)
 #
 # One throwaway cluster (under /tmp, removed on exit) with two databases
 # loaded with the same rows: bench_vecrec and bench_pgvector.  The exact top
 # 10 of each query (cosine, ties by id) is computed in SQL before any index
-# exists.  For each lists value, each database builds
-#   CREATE INDEX items_ivf ON items USING ivfflat (embedding vector_cosine_ops) WITH (lists = L)
-# (wall clock, pg_relation_size), then for each probes value: recall@10 over
-# the queries (one pass in the server), then queries/s and latency with
-# pgbench -M prepared, 1 client, the databases alternating.  qps at recall
+# exists.  bench_vecrec also holds items_q, a copy of items, for the
+# quantized index ("vecrec-sq8" in the output).  For each lists value, each
+# variant builds
+#   CREATE INDEX ... ON items USING ivfflat (embedding vector_cosine_ops) WITH (lists = L)
+# (with quantizer = Q on items_q; wall clock, pg_relation_size), then for
+# each probes value: recall@10 over the queries (one pass in the server),
+# then queries/s and latency with pgbench -M prepared, 1 client, the
+# variants alternating.  qps at recall
 # 0.90 and 0.95 are interpolated linearly between sweep points.
 # Output: a table and summary lines; a CSV in bench/results/ivf_glove100_<time>.csv
 # and a plot of recall vs queries/s beside it (.png, bench/plot.sh).
@@ -46,6 +51,8 @@ PW=0
 FILTERS=0
 FILTER_PROBES="8 32"
 SKIP_PGV=0
+QUANT=sq8
+RERANK=""
 DATA=""
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
@@ -61,6 +68,8 @@ while (($#)); do
         --parallel-workers) PW="${2:?}"; shift ;;
         --filters) FILTERS=1 ;;
         --filter-probes) FILTER_PROBES="${2:?}"; shift ;;
+        --quantizer) QUANT="${2:?}"; shift ;;
+        --rerank) RERANK="${2:?}"; shift ;;
         --skip-pgvector) SKIP_PGV=1 ;;
         --data) DATA="${2:?}"; shift ;;
         -h|--help) usage; exit 0 ;;
@@ -85,7 +94,14 @@ if [[ $SKIP_PGV -eq 0 ]]; then
     else warn "pgvector (extension 'vector') is not installed: measuring vecrec alone"; fi
 fi
 declare -A EXTNAME=([bench_vecrec]=vecrec [bench_pgvector]=vector)
-declare -A EXT=([bench_vecrec]=vecrec [bench_pgvector]=pgvector)
+# variants measured: database, table, index options, extra settings
+VARIANTS=(vecrec)
+declare -A VDB=([vecrec]=bench_vecrec [pgvector]=bench_pgvector [vecrec-$QUANT]=bench_vecrec)
+declare -A VTAB=([vecrec]=items [pgvector]=items [vecrec-$QUANT]=items_q)
+declare -A VWITH=([vecrec]="" [pgvector]="" [vecrec-$QUANT]=", quantizer = '$QUANT'")
+declare -A VOPTS=([vecrec]="" [pgvector]="" [vecrec-$QUANT]="${RERANK:+-c vecrec.ivfflat_rerank=$RERANK}")
+[[ $QUANT != none ]] && VARIANTS+=("vecrec-$QUANT")
+[[ " ${DBS[*]} " == *" bench_pgvector "* ]] && VARIANTS+=(pgvector)
 
 [[ -n "$DATA" ]] || DATA="$HOME/.cache/vecrec-data/glove100"
 bash "$HERE/get_glove100.sh" "$DATA" >/dev/null || die "could not obtain the GloVe-100 data"
@@ -146,6 +162,11 @@ END
 \$\$;
 SQL
     head -n "$NBASE" "$DATA/base.tsv" | q "$db" "" -c '\copy items (id, embedding) FROM pstdin'
+    if [[ $db == bench_vecrec && $QUANT != none ]]; then
+        q "$db" "" -c "CREATE TABLE items_q (LIKE items INCLUDING ALL)" \
+            -c "INSERT INTO items_q (id, embedding) SELECT id, embedding FROM items" \
+            -c "VACUUM (FREEZE, ANALYZE) items_q" -c "SELECT pg_prewarm('items_q')" >/dev/null
+    fi
     head -n "$NQ" "$DATA/query.tsv" | q "$db" "" -c '\copy queries (qid, v) FROM pstdin'
     q "$db" "" -c "VACUUM (FREEZE, ANALYZE) items" -c "VACUUM ANALYZE queries" -c "SELECT pg_prewarm('items')" >/dev/null
     # exact answers: c = 1000 unfiltered, 100 (10%), 10 (1%)
@@ -156,8 +177,8 @@ SQL
 done
 
 BASE_OPTS="-c jit=off -c plan_cache_mode=force_generic_plan -c enable_seqscan=off -c enable_bitmapscan=off"
-SQL_KNN="SELECT id FROM items ORDER BY embedding <=> (SELECT v FROM queries WHERE qid = \$1) LIMIT 10"
-SQL_F="SELECT id FROM items WHERE category < %d ORDER BY embedding <=> (SELECT v FROM queries WHERE qid = \$1) LIMIT 10"
+SQL_KNN="SELECT id FROM %s ORDER BY embedding <=> (SELECT v FROM queries WHERE qid = \$1) LIMIT 10"
+SQL_F="SELECT id FROM %s WHERE category < %d ORDER BY embedding <=> (SELECT v FROM queries WHERE qid = \$1) LIMIT 10"
 
 # recall_of DB OPTS SQL C -> "rows_per_query recall"
 recall_of() {
@@ -186,39 +207,43 @@ echo "extension,lists,build_s,size_mb,workers,base_rows,queries,probes,iterative
 declare -A BUILD SIZE RECALL QPS
 
 for L in "${LIST_LIST[@]}"; do
-    for db in "${DBS[@]}"; do
-        q "$db" "" -c "DROP INDEX IF EXISTS items_ivf" -c "CHECKPOINT"
+    for v in "${VARIANTS[@]}"; do
+        db=${VDB[$v]}; tab=${VTAB[$v]}
+        q "$db" "" -c "DROP INDEX IF EXISTS ${tab}_ivf" -c "CHECKPOINT"
         t0=$EPOCHREALTIME
         q "$db" "-c max_parallel_maintenance_workers=$PW" -c \
-            "CREATE INDEX items_ivf ON items USING ivfflat (embedding vector_cosine_ops) WITH (lists = $L)"
+            "CREATE INDEX ${tab}_ivf ON $tab USING ivfflat (embedding vector_cosine_ops) WITH (lists = $L${VWITH[$v]})"
         t1=$EPOCHREALTIME
-        BUILD[$db,$L]=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
-        SIZE[$db,$L]=$(q "$db" "" -c "SELECT round(pg_relation_size('items_ivf') / 1048576.0, 1)")
-        q "$db" "" -c "SELECT pg_prewarm('items_ivf')" >/dev/null
-        say "$db: lists = $L: build ${BUILD[$db,$L]} s, ${SIZE[$db,$L]} MB"
+        BUILD[$v,$L]=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+        SIZE[$v,$L]=$(q "$db" "" -c "SELECT round(pg_relation_size('${tab}_ivf') / 1048576.0, 1)")
+        q "$db" "" -c "SELECT pg_prewarm('${tab}_ivf')" >/dev/null
+        say "$v: lists = $L: build ${BUILD[$v,$L]} s, ${SIZE[$v,$L]} MB"
     done
-    # the sweep, databases alternating
+    # the sweep, variants alternating
     for p in "${PROBE_LIST[@]}"; do
-        for db in "${DBS[@]}"; do
-            read -r rows rec <<<"$(recall_of "$db" "-c ivfflat.probes=$p" "$SQL_KNN" 1000)"
-            read -r qps lat <<<"$(qps_of "$db" "-c ivfflat.probes=$p" "$SQL_KNN")"
-            RECALL[$db,$L,$p]=$rec; QPS[$db,$L,$p]=$qps
-            printf '%-8s lists %4d probes %3d: recall@10 %.4f, %8.1f q/s, %.3f ms\n' "${EXT[$db]}" "$L" "$p" "$rec" "$qps" "$lat"
-            echo "${EXT[$db]},$L,${BUILD[$db,$L]},${SIZE[$db,$L]},$PW,$NBASE,$NQ,$p,off,1,$rec,$rows,$qps,$lat,$COMMIT" >>"$CSV"
+        for v in "${VARIANTS[@]}"; do
+            db=${VDB[$v]}; sql=$(printf "$SQL_KNN" "${VTAB[$v]}")
+            opts="-c ivfflat.probes=$p ${VOPTS[$v]}"
+            read -r rows rec <<<"$(recall_of "$db" "$opts" "$sql" 1000)"
+            read -r qps lat <<<"$(qps_of "$db" "$opts" "$sql")"
+            RECALL[$v,$L,$p]=$rec; QPS[$v,$L,$p]=$qps
+            printf '%-10s lists %4d probes %3d: recall@10 %.4f, %8.1f q/s, %.3f ms\n' "$v" "$L" "$p" "$rec" "$qps" "$lat"
+            echo "$v,$L,${BUILD[$v,$L]},${SIZE[$v,$L]},$PW,$NBASE,$NQ,$p,off,1,$rec,$rows,$qps,$lat,$COMMIT" >>"$CSV"
         done
     done
     if ((FILTERS)); then
         for c in 100 10; do
             for p in "${FPROBE_LIST[@]}"; do
-                for db in "${DBS[@]}"; do
-                    opts="-c ivfflat.probes=$p -c ivfflat.iterative_scan=relaxed_order"
+                for v in "${VARIANTS[@]}"; do
+                    db=${VDB[$v]}
+                    opts="-c ivfflat.probes=$p -c ivfflat.iterative_scan=relaxed_order ${VOPTS[$v]}"
                     [[ $db == bench_vecrec ]] && opts="$opts -c vecrec.enable_exact_scan=off"
-                    sql=$(printf "$SQL_F" "$c")
+                    sql=$(printf "$SQL_F" "${VTAB[$v]}" "$c")
                     read -r rows rec <<<"$(recall_of "$db" "$opts" "$sql" "$c")"
                     read -r qps lat <<<"$(qps_of "$db" "$opts" "$sql")"
-                    printf '%-8s lists %4d category < %3d (%s%%) probes %3d relaxed_order: %.2f rows, recall@10 %.4f, %8.1f q/s\n' \
-                        "${EXT[$db]}" "$L" "$c" "$((c / 10))" "$p" "$rows" "$rec" "$qps"
-                    echo "${EXT[$db]},$L,${BUILD[$db,$L]},${SIZE[$db,$L]},$PW,$NBASE,$NQ,$p,relaxed_order,0.$(printf '%03d' "$c"),$rec,$rows,$qps,$lat,$COMMIT" >>"$CSV"
+                    printf '%-10s lists %4d category < %3d (%s%%) probes %3d relaxed_order: %.2f rows, recall@10 %.4f, %8.1f q/s\n' \
+                        "$v" "$L" "$c" "$((c / 10))" "$p" "$rows" "$rec" "$qps"
+                    echo "$v,$L,${BUILD[$v,$L]},${SIZE[$v,$L]},$PW,$NBASE,$NQ,$p,relaxed_order,0.$(printf '%03d' "$c"),$rec,$rows,$qps,$lat,$COMMIT" >>"$CSV"
                 done
             done
         done
@@ -244,12 +269,24 @@ qps_at() {
 echo
 echo "summary (base rows $NBASE, $NQ queries, 1 client, commit $COMMIT)"
 for L in "${LIST_LIST[@]}"; do
-    for db in "${DBS[@]}"; do
+    for v in "${VARIANTS[@]}"; do
         pmax="${PROBE_LIST[-1]}"
-        printf '%-8s lists %4d: build %6s s, %7s MB, q/s at recall 0.90: %7s, at 0.95: %7s, recall at probes %d: %s\n' \
-            "${EXT[$db]}" "$L" "${BUILD[$db,$L]}" "${SIZE[$db,$L]}" "$(qps_at "$db" "$L" 0.90)" "$(qps_at "$db" "$L" 0.95)" \
-            "$pmax" "${RECALL[$db,$L,$pmax]}"
+        printf '%-10s lists %4d: build %6s s, %7s MB, q/s at recall 0.90: %7s, at 0.95: %7s, recall at probes %d: %s\n' \
+            "$v" "$L" "${BUILD[$v,$L]}" "${SIZE[$v,$L]}" "$(qps_at "$v" "$L" 0.90)" "$(qps_at "$v" "$L" 0.95)" \
+            "$pmax" "${RECALL[$v,$L,$pmax]}"
     done
+    if [[ $QUANT != none ]]; then
+        # the quantized index against the flat one: size, build, recall at equal probes, q/s at equal recall
+        vq="vecrec-$QUANT"
+        awk -v s0="${SIZE[vecrec,$L]}" -v s1="${SIZE[$vq,$L]}" -v b0="${BUILD[vecrec,$L]}" -v b1="${BUILD[$vq,$L]}" \
+            -v q0="$(qps_at vecrec "$L" 0.95)" -v q1="$(qps_at "$vq" "$L" 0.95)" -v L="$L" -v vq="$vq" \
+            'BEGIN { printf "%s vs vecrec, lists %d: size %.2fx, build %.2fx, q/s at recall 0.95 %s\n", vq, L, s1 / s0, b1 / b0,
+                     (q0 + 0 > 0 && q1 + 0 > 0) ? sprintf("%.2fx", q1 / q0) : "-" }'
+        for p in "${PROBE_LIST[@]}"; do
+            printf '  probes %3d: recall %s vs %s (difference %+.4f)\n' "$p" "${RECALL[$vq,$L,$p]}" "${RECALL[vecrec,$L,$p]}" \
+                "$(awk -v a="${RECALL[$vq,$L,$p]}" -v b="${RECALL[vecrec,$L,$p]}" 'BEGIN { print a - b }')"
+        done
+    fi
 done
 say "CSV: $CSV"
 bash "$HERE/plot.sh" "$CSV" || warn "no plot (bench/plot.sh failed; needs gnuplot-nox)"

@@ -19,6 +19,7 @@
 #define VECREC_KERNELS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /*
  * One set of kernels.  All take the element count first; n may be 0.
@@ -41,6 +42,12 @@ typedef struct VecKernels
 	void		(*dotnorm) (int n, const float *a, const float *b, float *ab, float *aa);
 	/* out[j] = sum((a[i] - b[j][i])^2) for j = 0..3: one pass over a */
 	void		(*l2sq4) (int n, const float *a, const float *const *b, float *out);
+	/*
+	 * sum(w[i] * c[i]) in exact integer arithmetic: int16 weights against
+	 * uint8 codes (ivfflat's sq8 lists).  The caller keeps the sum within
+	 * int32: 255 * sum(|w[i]|) < 2^31.
+	 */
+	int32_t		(*dotu8) (int n, const int16_t *w, const uint8_t *c);
 } VecKernels;
 
 /* kernels.c */

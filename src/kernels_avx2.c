@@ -53,4 +53,25 @@ avx2_hsum(simde__m256 v)
 	return simde_mm_cvtss_f32(s);
 }
 
+/* Integer kernel: 16 codes widened to int16, vpmaddwd into 8 int32 sums */
+#define VKI_T			simde__m256i
+#define VKI_W			16
+#define VKI_ZERO()		simde_mm256_setzero_si256()
+#define VKI_ADD(a, b)	simde_mm256_add_epi32(a, b)
+#define VKI_STEP(s, w, c) \
+	simde_mm256_add_epi32(s, simde_mm256_madd_epi16(simde_mm256_loadu_si256((const simde__m256i *) (w)), \
+													 simde_mm256_cvtepu8_epi16(simde_mm_loadu_si128((const simde__m128i *) (c)))))
+#define VKI_HSUM(a)		avx2_hsum_epi32(a)
+
+/* Sum the eight int32 lanes of a register */
+static inline int32_t
+avx2_hsum_epi32(simde__m256i v)
+{
+	simde__m128i s = simde_mm_add_epi32(simde_mm256_castsi256_si128(v), simde_mm256_extracti128_si256(v, 1));
+
+	s = simde_mm_add_epi32(s, simde_mm_shuffle_epi32(s, SIMDE_MM_SHUFFLE(1, 0, 3, 2)));
+	s = simde_mm_add_epi32(s, simde_mm_shuffle_epi32(s, SIMDE_MM_SHUFFLE(2, 3, 0, 1)));
+	return simde_mm_cvtsi128_si32(s);
+}
+
 #include "kernels_body.h"

@@ -21,6 +21,17 @@
  * and optionally VK_LOAD_TAIL(p, r): load r < VK_W floats, zeros in the
  * other lanes, never touching memory past p + r (a masked load).
  *
+ * The integer kernel (uint8 codes against int16 weights) needs:
+ *
+ *	VKI_T			an integer register of int32 sums
+ *	VKI_W			codes per step
+ *	VKI_ZERO()		a register of zeros
+ *	VKI_STEP(s, w, c)	s + the products of VKI_W weights and codes, summed
+ *					pairwise into the int32 lanes (never reading past
+ *					c + VKI_W or w + VKI_W)
+ *	VKI_ADD(a, b)	lane-wise a + b
+ *	VKI_HSUM(s)		sum of the lanes, as int32_t
+ *
  * Every kernel keeps two accumulators over a loop of 2 * VK_W floats, then
  * one register at a time, then the tail: one masked step where the
  * instruction set has one, a scalar loop otherwise.  The element count may
@@ -324,6 +335,31 @@ vk_l2sq4(int n, const float *a, const float *const *b, float *out)
 	}
 }
 
+/*
+ * Integer dot product of int16 weights and uint8 codes (exact): the codes
+ * are widened to 16 bits and multiplied pairwise into 32-bit sums
+ */
+static int32_t
+vk_dotu8(int n, const int16_t *w, const uint8_t *c)
+{
+	VKI_T		s0 = VKI_ZERO();
+	VKI_T		s1 = VKI_ZERO();
+	int32_t		r;
+	int			i = 0;
+
+	for (; i + 2 * VKI_W <= n; i += 2 * VKI_W)
+	{
+		s0 = VKI_STEP(s0, w + i, c + i);
+		s1 = VKI_STEP(s1, w + i + VKI_W, c + i + VKI_W);
+	}
+	for (; i + VKI_W <= n; i += VKI_W)
+		s0 = VKI_STEP(s0, w + i, c + i);
+	r = VKI_HSUM(VKI_ADD(s0, s1));
+	for (; i < n; i++)
+		r += (int32_t) w[i] * c[i];
+	return r;
+}
+
 const VecKernels VK_TABLE = {
 	.name = VK_NAME,
 	.l2sq = vk_l2sq,
@@ -332,4 +368,5 @@ const VecKernels VK_TABLE = {
 	.cosparts = vk_cosparts,
 	.dotnorm = vk_dotnorm,
 	.l2sq4 = vk_l2sq4,
+	.dotu8 = vk_dotu8,
 };

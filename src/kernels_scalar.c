@@ -162,6 +162,25 @@ scalar_l2sq4(int n, const float *a, const float *const *b, float *out)
 		out[j] = scalar_l2sq(n, a, b[j]);
 }
 
+/*
+ * Integer dot product of int16 weights and uint8 codes
+ */
+static int32_t
+scalar_dotu8(int n, const int16_t *w, const uint8_t *c)
+{
+	int32_t		s[LANES] = {0};
+	int32_t		r;
+	int			i = 0;
+
+	for (; i + LANES <= n; i += LANES)
+		for (int j = 0; j < LANES; j++)
+			s[j] += (int32_t) w[i + j] * c[i + j];
+	r = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+	for (; i < n; i++)
+		r += (int32_t) w[i] * c[i];
+	return r;
+}
+
 const VecKernels VecKernelsScalar = {
 	.name = "scalar",
 	.l2sq = scalar_l2sq,
@@ -170,4 +189,5 @@ const VecKernels VecKernelsScalar = {
 	.cosparts = scalar_cosparts,
 	.dotnorm = scalar_dotnorm,
 	.l2sq4 = scalar_l2sq4,
+	.dotu8 = scalar_dotu8,
 };

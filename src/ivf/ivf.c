@@ -38,6 +38,7 @@
 int			ivfflat_probes = IVF_DEFAULT_PROBES;
 int			ivfflat_iterative_scan = IVF_ITERATIVE_SCAN_OFF;
 int			ivfflat_max_probes = IVF_MAX_PROBES;
+int			vecrec_ivfflat_rerank = IVF_DEFAULT_RERANK;
 
 static relopt_kind ivf_relopt_kind;
 
@@ -48,6 +49,21 @@ static const struct config_enum_entry ivf_iterative_scan_options[] = {
 };
 
 /*
+ * Check the value of the quantizer option
+ */
+static void
+validate_quantizer(const char *value)
+{
+	IvfQuantizerKind kind;
+
+	if (value != NULL && !IvfQuantizerByName(value, &kind))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for ivfflat option \"quantizer\": \"%s\"", value),
+				 errdetail("Valid values are \"none\" and \"sq8\".")));
+}
+
+/*
  * Register reloptions and GUCs; called from _PG_init
  */
 void
@@ -56,6 +72,8 @@ IvfInit(void)
 	ivf_relopt_kind = add_reloption_kind();
 	add_int_reloption(ivf_relopt_kind, "lists", "Number of inverted lists",
 					  IVF_DEFAULT_LISTS, IVF_MIN_LISTS, IVF_MAX_LISTS, AccessExclusiveLock);
+	add_string_reloption(ivf_relopt_kind, "quantizer", "List format: none (float4 vectors) or sq8 (8-bit codes)",
+						 "none", validate_quantizer, AccessExclusiveLock);
 
 	DefineCustomIntVariable("ivfflat.probes", "Sets the number of probes",
 							"Lists searched per query: more give better recall and slower queries.",
@@ -71,6 +89,13 @@ IvfInit(void)
 							&ivfflat_max_probes, IVF_MAX_PROBES, 1, IVF_MAX_PROBES,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("ivfflat");
+	DefineCustomIntVariable("vecrec.ivfflat_rerank",
+							"Sets the number of rows a scan of a quantized ivfflat index re-ranks at a time",
+							"The rows of the probed lists nearest by their codes are measured exactly on "
+							"the table, this many at a time, and returned in exact order; 0 returns rows "
+							"in the order of their codes, without reading the table.",
+							&vecrec_ivfflat_rerank, IVF_DEFAULT_RERANK, 0, IVF_MAX_RERANK,
+							PGC_USERSET, 0, NULL, NULL, NULL);
 }
 
 /*
@@ -81,6 +106,7 @@ ivfflatoptions(Datum reloptions, bool validate)
 {
 	static const relopt_parse_elt tab[] = {
 		{"lists", RELOPT_TYPE_INT, offsetof(IvfOptions, lists)},
+		{"quantizer", RELOPT_TYPE_STRING, offsetof(IvfOptions, quantizer)},
 	};
 
 	return (bytea *) build_reloptions(reloptions, validate, ivf_relopt_kind,
@@ -99,6 +125,21 @@ IvfGetLists(Relation index)
 }
 
 /*
+ * The quantizer option of an index (what a build will use; scans read the
+ * metapage)
+ */
+IvfQuantizerKind
+IvfGetQuantizer(Relation index)
+{
+	IvfOptions *opts = (IvfOptions *) index->rd_options;
+	IvfQuantizerKind kind = IVF_QUANTIZER_NONE;
+
+	if (opts && opts->quantizer != 0)
+		IvfQuantizerByName((char *) opts + opts->quantizer, &kind);
+	return kind;
+}
+
+/*
  * Estimate the cost of an index scan.
  *
  * Without ORDER BY the index is useless.  With one, the scan measures
@@ -110,7 +151,10 @@ IvfGetLists(Relation index)
  * and a little dearer than a sequential scan row.  The pages of the probed
  * lists are read at random_page_cost.  Further rows (an iterative scan
  * behind a filter) cost what genericcostestimate says a full index scan
- * costs per row.
+ * costs per row.  An entry of a quantized index costs half as much (a
+ * quarter of the bytes, an integer kernel), plus the exact re-ranking of
+ * vecrec.ivfflat_rerank rows on the table at the cost of a random heap
+ * fetch each.
  */
 static void
 ivfflatcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
@@ -124,6 +168,7 @@ ivfflatcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	double		perEntry = 20 * cpu_operator_cost;
 	double		ntuples = path->indexinfo->tuples;
 	Relation	index;
+	bool		quantized;
 
 	if (path->indexorderbys == NIL)
 	{
@@ -140,11 +185,14 @@ ivfflatcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 
 	index = index_open(path->indexinfo->indexoid, NoLock);
 	lists = IvfGetLists(index);
+	quantized = IvfGetQuantizer(index) != IVF_QUANTIZER_NONE;
 	index_close(index, NoLock);
 
 	ratio = Min(1.0, (double) ivfflat_probes / lists);
-	*indexStartupCost = (lists + ntuples * ratio) * perEntry +
+	*indexStartupCost = (lists + ntuples * ratio * (quantized ? 0.5 : 1)) * perEntry +
 		costs.numIndexPages * ratio * random_page_cost;
+	if (quantized)
+		*indexStartupCost += Min(vecrec_ivfflat_rerank, ntuples) * (random_page_cost + perEntry);
 	*indexTotalCost = *indexStartupCost + costs.indexTotalCost - costs.indexStartupCost;
 	*indexSelectivity = costs.indexSelectivity;
 	*indexCorrelation = 0;

@@ -23,11 +23,13 @@
 #include "utils/relcache.h"
 
 #include "hnsw.h"				/* HnswDistance: distance dispatch is shared */
+#include "kernels.h"
 #include "vector.h"
 
 /* Identification */
 #define IVF_MAGIC_NUMBER	0x56524956	/* "VRIV" */
-#define IVF_VERSION			1
+#define IVF_VERSION			1		/* flat lists */
+#define IVF_VERSION_QUANT	2		/* quantized lists: quantizer parameter pages */
 #define IVF_PAGE_ID			0xFF9B		/* last 2 bytes of every page's special space */
 
 #define IVF_METAPAGE_BLKNO	0
@@ -49,6 +51,17 @@
 /* Support function numbers (the same as hnsw's: hnswutils.c reads them) */
 #define IVF_DISTANCE_PROC	1
 #define IVF_NORM_PROC		2
+
+/* List formats (option quantizer, metapage field quantizer) */
+typedef enum IvfQuantizerKind
+{
+	IVF_QUANTIZER_NONE = 0,		/* flat: float4 vectors */
+	IVF_QUANTIZER_SQ8 = 1		/* one uint8 code per dimension */
+} IvfQuantizerKind;
+
+/* Rows of a quantized index re-ranked exactly per batch (vecrec.ivfflat_rerank) */
+#define IVF_DEFAULT_RERANK	40
+#define IVF_MAX_RERANK		100000
 
 /* Iterative scan modes (GUC ivfflat.iterative_scan) */
 typedef enum IvfIterativeScan
@@ -72,6 +85,9 @@ typedef struct IvfMetaPageData
 	uint32		dims;
 	uint32		lists;			/* lists actually built (<= the lists option) */
 	BlockNumber listPages;		/* list pages: blocks 1 .. listPages */
+	uint32		quantizer;		/* IvfQuantizerKind (version 1: reserved, zero) */
+	BlockNumber paramPages;		/* version 2: quantizer parameter pages, right
+								 * after the list pages (version 1: 0) */
 	uint32		unused;			/* reserved, zero */
 } IvfMetaPageData;
 
@@ -94,6 +110,11 @@ typedef IvfPageOpaqueData *IvfPageOpaque;
 #define IVF_PAGE_META		1
 #define IVF_PAGE_LIST		2
 #define IVF_PAGE_ENTRY		3
+#define IVF_PAGE_PARAMS		4
+
+/* The first block after the list and parameter pages */
+#define IvfFirstEntryBlkno(meta) \
+	(IVF_FIRST_LIST_BLKNO + (meta)->listPages + (meta)->paramPages)
 
 #define IvfPageGetOpaque(page)	((IvfPageOpaque) PageGetSpecialPointer(page))
 
@@ -140,6 +161,30 @@ typedef IvfEntryTupleData *IvfEntryTuple;
 #define IVF_ENTRY_TUPLE_SIZE(dims) \
 	MAXALIGN(offsetof(IvfEntryTupleData, x) + sizeof(float) * (dims))
 
+/*
+ * One indexed row of an sq8 list: its heap pointer, the squared norm of
+ * its decoded vector (the L2 estimate needs it) and one code per
+ * dimension.  Coordinate i decodes to lo[i] + step[i] * code[i] (the
+ * parameters, trained at build time, are on the parameter pages).
+ *
+ *	+---------+--------+--------+----------------------+
+ *	| heaptid | unused | norm2  | code[0 .. dims-1]    |
+ *	| 6 bytes | uint16 | float4 | uint8                |
+ *	+---------+--------+--------+----------------------+
+ */
+typedef struct IvfSq8EntryData
+{
+	ItemPointerData heaptid;	/* first, as in IvfEntryTupleData (VACUUM) */
+	uint16		unused;			/* reserved, zero */
+	float		norm2;			/* |decoded vector|^2 */
+	uint8		code[FLEXIBLE_ARRAY_MEMBER];
+} IvfSq8EntryData;
+
+typedef IvfSq8EntryData *IvfSq8Entry;
+
+#define IVF_SQ8_ENTRY_SIZE(dims) \
+	MAXALIGN(offsetof(IvfSq8EntryData, code) + (dims))
+
 /* Largest item a page can hold */
 #define IVF_MAX_ITEM_SIZE \
 	MAXALIGN_DOWN(BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(IvfPageOpaqueData)) - sizeof(ItemIdData))
@@ -151,7 +196,38 @@ typedef struct IvfOptions
 {
 	int32		vl_len_;		/* varlena header (do not touch directly!) */
 	int			lists;
+	int			quantizer;		/* offset of the string option (0: default) */
 } IvfOptions;
+
+/*
+ * Quantizer parameters, as read from the parameter pages (sq8: per
+ * dimension, lo[i] is code 0 and step[i] the width of one code; stored as
+ * lo[0..dims-1] then step[0..dims-1], floats split over pages)
+ */
+typedef struct IvfQuantizer
+{
+	IvfQuantizerKind kind;
+	int			dims;
+	float	   *lo;
+	float	   *step;
+} IvfQuantizer;
+
+/* Floats per parameter page (one item per page) */
+#define IVF_PARAMS_PER_PAGE	((int) (IVF_MAX_ITEM_SIZE / sizeof(float)))
+
+/*
+ * A query prepared for sq8 codes: q . decoded(code) is approximately
+ * base + scale * dotu8(w, code), with the weights q[i] * step[i] scaled
+ * to int16 (exact integer sums, see kernels.h)
+ */
+typedef struct IvfQuantQuery
+{
+	int16	   *w;
+	float		scale;
+	float		base;			/* q . lo */
+	float		qq;				/* q . q */
+	bool		l2;				/* estimate squared L2 (else -q.x) */
+} IvfQuantQuery;
 
 /*
  * A list as read from its list page
@@ -175,14 +251,17 @@ typedef struct IvfCache
 	Oid			relNode;		/* of the relfilenode it was read from */
 	IvfMetaPageData meta;
 	IvfList    *lists;			/* insertBlkno is not kept up to date */
+	IvfQuantizer quant;			/* kind IVF_QUANTIZER_NONE for flat lists */
 } IvfCache;
 
 /* ivf.c */
 extern int	ivfflat_probes;
 extern int	ivfflat_iterative_scan;
 extern int	ivfflat_max_probes;
+extern int	vecrec_ivfflat_rerank;
 extern void IvfInit(void);
 extern int	IvfGetLists(Relation index);
+extern IvfQuantizerKind IvfGetQuantizer(Relation index);
 
 /* ivfutils.c */
 extern int	IvfIndexDims(Relation index);
@@ -193,6 +272,30 @@ extern void IvfGetMeta(Relation index, IvfMetaPageData *meta);
 extern IvfList *IvfReadLists(Relation index, const IvfMetaPageData *meta);
 extern IvfCache *IvfGetCache(Relation index);
 extern void IvfNormalize(float *x, int dims);
+
+/* ivfquant.c */
+extern bool IvfQuantizerByName(const char *name, IvfQuantizerKind *kind);
+extern const char *IvfQuantizerName(IvfQuantizerKind kind);
+extern Size IvfEntrySize(IvfQuantizerKind kind, int dims);
+extern void IvfQuantTrain(IvfQuantizer *q, const float *samples, int n, bool unit);
+extern void IvfFormEntry(const IvfQuantizer *q, const float *x, ItemPointer tid, void *entry);
+extern int	IvfParamPages(IvfQuantizerKind kind, int dims);
+extern void IvfFillParamPage(const IvfQuantizer *q, int pageno, Page page);
+extern void IvfReadQuantizer(Relation index, const IvfMetaPageData *meta, IvfQuantizer *q,
+							 float *params);
+extern void IvfQuantPrepareQuery(const IvfQuantizer *q, const float *query, bool l2,
+								 IvfQuantQuery *out);
+
+/*
+ * Estimated distance of a query to an sq8 entry: squared L2, or -q.x
+ */
+static inline float
+IvfQuantDistance(const IvfQuantQuery *qq, int dims, const IvfSq8EntryData *e, const VecKernels *k)
+{
+	float		ip = qq->base + qq->scale * (float) k->dotu8(dims, qq->w, e->code);
+
+	return qq->l2 ? qq->qq - 2 * ip + e->norm2 : -ip;
+}
 
 /* ivfkmeans.c */
 extern void IvfKmeans(float *samples, int n, int dims, int k, bool spherical,
@@ -208,7 +311,7 @@ extern void ivfflatbuildempty(Relation index);
 extern bool ivfflatinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 						  Relation heap, IndexUniqueCheck checkUnique,
 						  bool indexUnchanged, IndexInfo *indexInfo);
-extern void IvfAddEntry(Relation index, IvfList *list, IvfEntryTuple etup, Size sz);
+extern void IvfAddEntry(Relation index, IvfList *list, void *etup, Size sz);
 
 /* ivfscan.c */
 extern IndexScanDesc ivfflatbeginscan(Relation index, int nkeys, int norderbys);

@@ -13,7 +13,8 @@
  *    a smaller sample is taken (with a NOTICE), and when not even one row
  *    per list fits, the build stops with an error.  A table with fewer
  *    rows than lists gets one list per row (and a NOTICE); an empty table
- *    gets a single list, so that inserts have somewhere to go.
+ *    gets a single list, so that inserts have somewhere to go.  With
+ *    quantizer = 'sq8' the sample also trains the quantizer (ivfquant.c).
  * 2. assigning tuples: a second heap scan gives every row its nearest
  *    centroid, and a tuplesort (bounded by maintenance_work_mem, spilling
  *    to disk beyond) orders the rows by list.  With parallel workers
@@ -21,8 +22,9 @@
  *    leader and the workers share the scan, each sorting its rows into a
  *    run of a shared tuplesort, and the leader merges the runs.
  * 3. loading tuples: the metapage and the list pages are laid out first,
- *    then each list's entries fill pages of their own, chained; every list
- *    gets at least one page.  The whole index is then WAL-logged as full
+ *    then the quantizer's parameter pages (if any), then each list's
+ *    entries (vectors, or codes) fill pages of their own, chained; every
+ *    list gets at least one page.  The whole index is then WAL-logged as full
  *    page images (log_newpage_range).
  *
  * Copyright (c) 2026, vecrec developers
@@ -71,6 +73,7 @@ typedef struct IvfBuildState
 	int			nlists;			/* lists built */
 	HnswDistance dist;
 	bool		spherical;
+	IvfQuantizer quant;			/* list format; sq8 parameters trained in phase 1 */
 	float	   *vecBuf;
 	MemoryContext tmpCtx;
 
@@ -206,6 +209,8 @@ compute_centers(IvfBuildState *bs)
 	bs->centers = palloc_extended(sizeof(float) * bs->dims * (Size) bs->nlists, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	if (bs->nsamples > 0)
 		IvfKmeans(bs->samples, bs->nsamples, bs->dims, bs->nlists, bs->spherical, bs->centers);
+	if (bs->quant.kind != IVF_QUANTIZER_NONE)
+		IvfQuantTrain(&bs->quant, bs->samples, bs->nsamples, bs->spherical);
 	pfree(bs->samples);
 	bs->samples = NULL;
 }
@@ -405,7 +410,7 @@ writer_start_list(IvfWriter *w)
  * Add an entry to the current list, chaining a new page when full
  */
 static void
-writer_add(IvfWriter *w, IvfEntryTuple etup, Size sz)
+writer_add(IvfWriter *w, void *etup, Size sz)
 {
 	if (PageGetFreeSpace(w->page) < sz)
 	{
@@ -427,17 +432,18 @@ writer_add(IvfWriter *w, IvfEntryTuple etup, Size sz)
  */
 static void
 write_index(Relation index, ForkNumber forkNum, int dims, int nlists, const float *centers,
-			Tuplesortstate *sort, TupleDesc sortdesc)
+			const IvfQuantizer *quant, Tuplesortstate *sort, TupleDesc sortdesc)
 {
 	IvfWriter	w = {index, forkNum, InvalidBuffer, NULL};
 	Size		ltupSize = IVF_LIST_TUPLE_SIZE(dims);
-	Size		etupSize = IVF_ENTRY_TUPLE_SIZE(dims);
+	Size		etupSize = IvfEntrySize(quant->kind, dims);
+	int			paramPages = IvfParamPages(quant->kind, dims);
 	int			perPage = (int) ((BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(IvfPageOpaqueData))) /
 								 (ltupSize + sizeof(ItemIdData)));
 	BlockNumber listPages = (nlists + perPage - 1) / perPage;
 	BlockNumber *starts = palloc(sizeof(BlockNumber) * nlists);
 	BlockNumber *lasts = palloc(sizeof(BlockNumber) * nlists);
-	IvfEntryTuple etup = palloc0(etupSize);
+	void	   *etup = palloc0(etupSize);
 	IvfListTuple ltup = palloc0(ltupSize);
 	TupleTableSlot *slot = NULL;
 	bool		have = false;
@@ -458,6 +464,14 @@ write_index(Relation index, ForkNumber forkNum, int dims, int nlists, const floa
 	for (BlockNumber i = 0; i < listPages; i++)
 		UnlockReleaseBuffer(writer_new_page(&w, IVF_PAGE_LIST));
 
+	/* then the quantizer's parameters, if any */
+	for (int i = 0; i < paramPages; i++)
+	{
+		buf = writer_new_page(&w, IVF_PAGE_PARAMS);
+		IvfFillParamPage(quant, i, BufferGetPage(buf));
+		UnlockReleaseBuffer(buf);
+	}
+
 	/* entries, list after list */
 	for (int list = 0; list < nlists; list++)
 	{
@@ -471,8 +485,9 @@ write_index(Relation index, ForkNumber forkNum, int dims, int nlists, const floa
 			if (l != list)
 				break;
 			vec = DatumGetByteaPP(slot_getattr(slot, 3, &isnull));
-			etup->heaptid = *(ItemPointer) DatumGetPointer(slot_getattr(slot, 2, &isnull));
-			memcpy(etup->x, VARDATA_ANY(vec), sizeof(float) * dims);
+			memset(etup, 0, etupSize);
+			IvfFormEntry(quant, (float *) VARDATA_ANY(vec),
+						 (ItemPointer) DatumGetPointer(slot_getattr(slot, 2, &isnull)), etup);
 			writer_add(&w, etup, etupSize);
 			have = tuplesort_gettupleslot(sort, true, false, slot, NULL);
 		}
@@ -508,10 +523,12 @@ write_index(Relation index, ForkNumber forkNum, int dims, int nlists, const floa
 		meta = IvfPageGetMeta(page);
 		memset(meta, 0, sizeof(IvfMetaPageData));
 		meta->magic = IVF_MAGIC_NUMBER;
-		meta->version = IVF_VERSION;
+		meta->version = quant->kind == IVF_QUANTIZER_NONE ? IVF_VERSION : IVF_VERSION_QUANT;
 		meta->dims = dims;
 		meta->lists = nlists;
 		meta->listPages = listPages;
+		meta->quantizer = quant->kind;
+		meta->paramPages = paramPages;
 		((PageHeader) page)->pd_lower = ((char *) meta + sizeof(IvfMetaPageData)) - (char *) page;
 	}
 	MarkBufferDirty(buf);
@@ -603,7 +620,7 @@ build_parallel(IvfBuildState *bs, int nworkers)
 	coord->sharedsort = sharedsort;
 	bs->sort = begin_sort(bs, maintenance_work_mem, coord);
 	tuplesort_performsort(bs->sort);
-	write_index(index, MAIN_FORKNUM, bs->dims, bs->nlists, bs->centers, bs->sort, bs->sortdesc);
+	write_index(index, MAIN_FORKNUM, bs->dims, bs->nlists, bs->centers, &bs->quant, bs->sort, bs->sortdesc);
 	tuplesort_end(bs->sort);
 
 	if (IsMVCCSnapshot(snapshot))
@@ -611,6 +628,28 @@ build_parallel(IvfBuildState *bs, int nworkers)
 	DestroyParallelContext(pcxt);
 	ExitParallelMode();
 	return true;
+}
+
+/*
+ * The list format of a new index, from its options (parameters allocated,
+ * not trained yet)
+ */
+static void
+init_quantizer(Relation index, const HnswDistance *dist, int dims, IvfQuantizer *q)
+{
+	q->kind = IvfGetQuantizer(index);
+	q->dims = dims;
+	q->lo = q->step = NULL;
+	if (q->kind == IVF_QUANTIZER_NONE)
+		return;
+	if (dist->metric != HNSW_METRIC_L2SQ && dist->metric != HNSW_METRIC_NEG_IP)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("ivfflat quantizer \"%s\" does not support this operator class",
+						IvfQuantizerName(q->kind)),
+				 errhint("Use vector_l2_ops, vector_ip_ops or vector_cosine_ops.")));
+	q->lo = palloc(sizeof(float) * dims);
+	q->step = palloc(sizeof(float) * dims);
 }
 
 /*
@@ -632,6 +671,7 @@ ivfflatbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	bs.lists = IvfGetLists(index);
 	HnswInitDistance(index, &bs.dist);
 	bs.spherical = bs.dist.normalize;
+	init_quantizer(index, &bs.dist, bs.dims, &bs.quant);
 	bs.vecBuf = palloc(sizeof(float) * bs.dims);
 	bs.tmpCtx = AllocSetContextCreate(CurrentMemoryContext, "ivfflat build temporary", ALLOCSET_DEFAULT_SIZES);
 
@@ -644,7 +684,7 @@ ivfflatbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	if (nworkers == 0 || !build_parallel(&bs, nworkers))
 	{
 		assign_rows(&bs);
-		write_index(index, MAIN_FORKNUM, bs.dims, bs.nlists, bs.centers, bs.sort, bs.sortdesc);
+		write_index(index, MAIN_FORKNUM, bs.dims, bs.nlists, bs.centers, &bs.quant, bs.sort, bs.sortdesc);
 		tuplesort_end(bs.sort);
 	}
 	MemoryContextDelete(bs.tmpCtx);
@@ -664,7 +704,13 @@ ivfflatbuildempty(Relation index)
 {
 	int			dims = IvfIndexDims(index);
 	float	   *center = palloc0(sizeof(float) * dims);
+	HnswDistance dist;
+	IvfQuantizer quant;
 
-	write_index(index, INIT_FORKNUM, dims, 1, center, NULL, NULL);
+	HnswInitDistance(index, &dist);
+	init_quantizer(index, &dist, dims, &quant);
+	if (quant.kind != IVF_QUANTIZER_NONE)
+		IvfQuantTrain(&quant, NULL, 0, dist.normalize);
+	write_index(index, INIT_FORKNUM, dims, 1, center, &quant, NULL, NULL);
 	pfree(center);
 }

@@ -6,11 +6,13 @@
  * Reads every page under AccessShareLock and reports one row per check:
  * "metapage" (magic, version, dimensions matching the column, list count),
  * "lists" (as many list tuples as the metapage says, on list pages, each
- * centroid finite and, for cosine, of unit length or zero), "chains"
+ * centroid finite and, for cosine, of unit length or zero), "params"
+ * (quantized lists only: the parameter pages, finite parameters, steps
+ * not negative), "chains"
  * (every list's entry pages are entry pages, the chain ends, no page
  * belongs to two chains, insertBlkno lies on the chain) and "entries"
- * (every entry of the right size, with a valid heap pointer and finite
- * coordinates; entry pages no chain reaches are reported, not errors:
+ * (every entry of the right size for the list format, with a valid heap
+ * pointer and finite coordinates, or for sq8 a finite norm; entry pages no chain reaches are reported, not errors:
  * a crash after a relation extension leaves all-zero pages).  Problems are
  * reported as rows with ok = false; with strict => true the first one
  * raises ERRCODE_INDEX_CORRUPTED instead.
@@ -89,6 +91,79 @@ all_finite(const float *x, int dims)
 }
 
 /*
+ * Is an entry (of the right size) sound: a valid heap pointer, the
+ * reserved field zero, finite coordinates (or, for sq8, a finite norm)?
+ */
+static bool
+entry_ok(const IvfMetaPageData *meta, const void *item)
+{
+	if (meta->quantizer == IVF_QUANTIZER_SQ8)
+	{
+		const IvfSq8EntryData *e = item;
+
+		return ItemPointerIsValid(&e->heaptid) && e->unused == 0 &&
+			isfinite(e->norm2) && e->norm2 >= 0;
+	}
+	else
+	{
+		const IvfEntryTupleData *e = item;
+
+		return ItemPointerIsValid(&e->heaptid) && e->unused == 0 && all_finite(e->x, meta->dims);
+	}
+}
+
+/*
+ * Check the quantizer's parameter pages: their kind, one item each, 2 *
+ * dims finite floats in all, no negative step
+ */
+static void
+check_params(IvfCheckState *cs, const IvfMetaPageData *meta, uint8 *owner)
+{
+	BlockNumber first = IVF_FIRST_LIST_BLKNO + meta->listPages;
+	float	   *params = palloc(sizeof(float) * 2 * meta->dims);
+	int			done = 0;
+
+	for (BlockNumber blkno = first; blkno < first + meta->paramPages; blkno++)
+	{
+		Buffer		buf = ReadBuffer(cs->index, blkno);
+		Page		page;
+
+		CHECK_FOR_INTERRUPTS();
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		owner[blkno] = 1;
+		if (PageIsNew(page) || PageGetSpecialSize(page) != MAXALIGN(sizeof(IvfPageOpaqueData)) ||
+			IvfPageGetOpaque(page)->page_id != IVF_PAGE_ID || IvfPageGetOpaque(page)->flags != IVF_PAGE_PARAMS)
+			problem(cs, "block %u is not an ivfflat parameter page", blkno);
+		else if (PageGetMaxOffsetNumber(page) != 1 ||
+				 !ItemIdIsNormal(PageGetItemId(page, FirstOffsetNumber)) ||
+				 done + ItemIdGetLength(PageGetItemId(page, FirstOffsetNumber)) / sizeof(float) > 2 * meta->dims)
+			problem(cs, "parameter page %u does not hold one item of parameters", blkno);
+		else
+		{
+			ItemId		itemid = PageGetItemId(page, FirstOffsetNumber);
+			int			n = ItemIdGetLength(itemid) / sizeof(float);
+
+			memcpy(params + done, PageGetItem(page, itemid), sizeof(float) * n);
+			done += n;
+		}
+		UnlockReleaseBuffer(buf);
+	}
+	if (done != 2 * (int) meta->dims)
+		problem(cs, "%d quantizer parameters found, expected %u", done, 2 * meta->dims);
+	else if (!all_finite(params, 2 * meta->dims))
+		problem(cs, "quantizer parameters are not finite");
+	else
+		for (uint32 i = 0; i < meta->dims; i++)
+			if (params[meta->dims + i] < 0)
+			{
+				problem(cs, "quantizer step of dimension %u is negative", i);
+				break;
+			}
+	pfree(params);
+}
+
+/*
  * Run every check on an ivfflat index, reporting each through report()
  */
 void
@@ -122,9 +197,13 @@ IvfCheckIndex(Relation index, bool strict, HnswCheckReport report, void *arg)
 				TupleDescAttr(RelationGetDescr(index), 0)->atttypmod);
 	if (meta.listPages + IVF_FIRST_LIST_BLKNO > nblocks)
 		problem(&cs, "metapage has %u list pages, the index %u blocks", meta.listPages, nblocks);
+	if (IvfFirstEntryBlkno(&meta) > nblocks)
+		problem(&cs, "metapage has %u parameter pages, the index %u blocks", meta.paramPages, nblocks);
 	report_check(&cs, report, arg, "metapage", before,
-				 psprintf("ivfflat version %u, %u dimensions, %u lists on %u pages",
-						  meta.version, meta.dims, meta.lists, meta.listPages));
+				 psprintf("ivfflat version %u, %u dimensions, %u lists on %u pages%s%s",
+						  meta.version, meta.dims, meta.lists, meta.listPages,
+						  meta.quantizer != IVF_QUANTIZER_NONE ? ", quantizer " : "",
+						  meta.quantizer != IVF_QUANTIZER_NONE ? IvfQuantizerName(meta.quantizer) : ""));
 	if (cs.problems > before)
 		return;
 
@@ -188,6 +267,18 @@ IvfCheckIndex(Relation index, bool strict, HnswCheckReport report, void *arg)
 	if (cs.problems > before)
 		return;
 
+	/* quantizer parameters */
+	if (meta.quantizer != IVF_QUANTIZER_NONE)
+	{
+		before = cs.problems;
+		check_params(&cs, &meta, owner);
+		report_check(&cs, report, arg, "params", before,
+					 psprintf("%s parameters of %u dimensions on %u pages",
+							  IvfQuantizerName(meta.quantizer), meta.dims, meta.paramPages));
+		if (cs.problems > before)
+			return;
+	}
+
 	/* chains and entries */
 	before = cs.problems;
 	{
@@ -220,7 +311,7 @@ IvfCheckIndex(Relation index, bool strict, HnswCheckReport report, void *arg)
 						nblocks = now;
 					}
 				}
-				if (blkno <= meta.listPages || blkno >= nblocks || owner[blkno] != 0)
+				if (blkno < IvfFirstEntryBlkno(&meta) || blkno >= nblocks || owner[blkno] != 0)
 				{
 					problem(&cs, "list %u: chain reaches block %u, %s", i, blkno,
 							blkno >= nblocks ? "beyond the end" : "already seen");
@@ -246,18 +337,16 @@ IvfCheckIndex(Relation index, bool strict, HnswCheckReport report, void *arg)
 				for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
 				{
 					ItemId		itemid = PageGetItemId(page, off);
-					IvfEntryTuple etup;
 
-					if (!ItemIdIsNormal(itemid) || ItemIdGetLength(itemid) != IVF_ENTRY_TUPLE_SIZE(meta.dims))
+					if (!ItemIdIsNormal(itemid) ||
+						ItemIdGetLength(itemid) != IvfEntrySize(meta.quantizer, meta.dims))
 					{
 						if (entryProblems++ == 0)
 							appendStringInfo(&entryFirst, "entry (%u,%u) has the wrong size", blkno, off);
 						continue;
 					}
-					etup = (IvfEntryTuple) PageGetItem(page, itemid);
 					nentries++;
-					if (!ItemPointerIsValid(&etup->heaptid) || etup->unused != 0 ||
-						!all_finite(etup->x, meta.dims))
+					if (!entry_ok(&meta, PageGetItem(page, itemid)))
 					{
 						if (entryProblems++ == 0)
 							appendStringInfo(&entryFirst, "entry (%u,%u) has an invalid heap pointer or vector",
@@ -275,7 +364,7 @@ IvfCheckIndex(Relation index, bool strict, HnswCheckReport report, void *arg)
 		}
 
 		/* pages no chain reaches */
-		for (BlockNumber blkno = meta.listPages + 1; blkno < nblocks; blkno++)
+		for (BlockNumber blkno = IvfFirstEntryBlkno(&meta); blkno < nblocks; blkno++)
 		{
 			Buffer		buf;
 

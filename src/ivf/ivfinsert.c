@@ -60,7 +60,7 @@ set_insert_page(Relation index, ItemPointer listTid, BlockNumber blkno)
  * on with room, or on a new page at the end of the chain
  */
 void
-IvfAddEntry(Relation index, IvfList *list, IvfEntryTuple etup, Size sz)
+IvfAddEntry(Relation index, IvfList *list, void *etup, Size sz)
 {
 	BlockNumber blkno = list->insertBlkno;
 
@@ -122,25 +122,28 @@ insert_tuple(Relation index, Datum value, ItemPointer heaptid)
 	HnswDistance dist;
 	IvfCache   *cache;
 	IvfList		list;
-	IvfEntryTuple etup;
+	float	   *x;
+	void	   *etup;
 	Size		sz;
 	int			best;
 	Buffer		buf;
 	Page		page;
 
 	HnswInitDistance(index, &dist);
-	sz = IVF_ENTRY_TUPLE_SIZE(meta.dims);
+	sz = IvfEntrySize(meta.quantizer, meta.dims);
 	etup = palloc0(sz);
-	if (!HnswPrepareVector(&dist, index, value, etup->x, meta.dims))
+	x = palloc(sizeof(float) * meta.dims);
+	if (!HnswPrepareVector(&dist, index, value, x, meta.dims))
 		return;					/* no direction under cosine: not indexed */
-	etup->heaptid = *heaptid;
 
 	/*
-	 * The nearest centroid, by L2 as in the build (ivfkmeans.c).  The cache
-	 * is fetched again: detoasting may have freed it.
+	 * The nearest centroid, by L2 as in the build (ivfkmeans.c), and the
+	 * entry in the index's format (codes from the build's parameters).
+	 * The cache is fetched again: detoasting may have freed it.
 	 */
 	cache = IvfGetCache(index);
-	best = IvfNearestCenter(etup->x, cache->lists[0].centroid, cache->meta.lists, meta.dims);
+	best = IvfNearestCenter(x, cache->lists[0].centroid, cache->meta.lists, meta.dims);
+	IvfFormEntry(&cache->quant, x, heaptid, etup);
 	list = cache->lists[best];
 	list.centroid = NULL;
 

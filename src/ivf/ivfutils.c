@@ -107,11 +107,22 @@ IvfGetMeta(Relation index, IvfMetaPageData *meta)
 		ereport(ERROR,
 				(errcode(ERRCODE_INDEX_CORRUPTED),
 				 errmsg("index \"%s\" is not an ivfflat index", RelationGetRelationName(index))));
-	if (meta->version != IVF_VERSION)
+	if (meta->version != IVF_VERSION && meta->version != IVF_VERSION_QUANT)
 		ereport(ERROR,
 				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" has ivfflat format version %u, expected %u",
-						RelationGetRelationName(index), meta->version, IVF_VERSION),
+				 errmsg("index \"%s\" has ivfflat format version %u, expected %u or %u",
+						RelationGetRelationName(index), meta->version, IVF_VERSION, IVF_VERSION_QUANT),
+				 errhint("Please REINDEX it.")));
+	/* version 1: the quantizer field was reserved (zero), no parameter pages */
+	if (meta->version == IVF_VERSION)
+		meta->paramPages = 0;
+	if ((meta->version == IVF_VERSION) != (meta->quantizer == IVF_QUANTIZER_NONE) ||
+		meta->quantizer > IVF_QUANTIZER_SQ8 ||
+		(int) meta->paramPages != IvfParamPages(meta->quantizer, meta->dims))
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has an invalid metapage (version %u, quantizer %u, %u parameter pages)",
+						RelationGetRelationName(index), meta->version, meta->quantizer, meta->paramPages),
 				 errhint("Please REINDEX it.")));
 	if (meta->lists < 1 || meta->lists > IVF_MAX_LISTS || meta->dims < 1 || meta->dims > IVF_MAX_DIM ||
 		meta->listPages < 1)
@@ -185,25 +196,39 @@ IvfGetCache(Relation index)
 		IvfList    *lists;
 		Size		listsOff = MAXALIGN(sizeof(IvfCache));
 		Size		centroidsOff;
+		Size		paramsOff;
 		float	   *centroids;
+		float	   *params;
+		IvfQuantizer quant;
 
 		IvfGetMeta(index, &meta);
 		lists = IvfReadLists(index, &meta);
+		params = meta.quantizer != IVF_QUANTIZER_NONE ? palloc(sizeof(float) * 2 * meta.dims) : NULL;
+		IvfReadQuantizer(index, &meta, &quant, params);
 
 		/*
 		 * One chunk, so that the pfree of rd_amcache by a relcache
 		 * invalidation frees it all
 		 */
 		centroidsOff = listsOff + MAXALIGN(sizeof(IvfList) * meta.lists);
+		paramsOff = centroidsOff + MAXALIGN(sizeof(float) * meta.dims * meta.lists);
 		if (cache != NULL)
 		{
 			pfree(cache);
 			index->rd_amcache = NULL;
 		}
 		cache = MemoryContextAlloc(index->rd_indexcxt,
-								   centroidsOff + sizeof(float) * meta.dims * meta.lists);
+								   paramsOff + (params ? sizeof(float) * 2 * meta.dims : 0));
 		cache->relNode = index->rd_node.relNode;
 		cache->meta = meta;
+		cache->quant = quant;
+		if (params)
+		{
+			cache->quant.lo = (float *) ((char *) cache + paramsOff);
+			cache->quant.step = cache->quant.lo + meta.dims;
+			memcpy(cache->quant.lo, params, sizeof(float) * 2 * meta.dims);
+			pfree(params);
+		}
 		cache->lists = (IvfList *) ((char *) cache + listsOff);
 		centroids = (float *) ((char *) cache + centroidsOff);
 		for (uint32 i = 0; i < meta.lists; i++)

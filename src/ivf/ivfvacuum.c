@@ -51,12 +51,13 @@ vacuum_page(Relation index, Buffer buf, IndexBulkDeleteCallback callback,
 	for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off))
 	{
 		ItemId		itemid = PageGetItemId(page, off);
-		IvfEntryTuple etup;
+		ItemPointer heaptid;
 
 		if (!ItemIdIsNormal(itemid))
 			continue;
-		etup = (IvfEntryTuple) PageGetItem(page, itemid);
-		if (callback(&etup->heaptid, callback_state))
+		/* the heap pointer comes first in every list format */
+		heaptid = (ItemPointer) PageGetItem(page, itemid);
+		if (callback(heaptid, callback_state))
 			dead[ndead++] = off;
 		else
 			live++;
@@ -133,7 +134,7 @@ ivfflatbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 			vacuum_delay_point();
 			buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL, info->strategy);
 			live += vacuum_page(index, buf, callback, callback_state, stats,
-								IVF_ENTRY_TUPLE_SIZE(meta.dims), &next, &room);
+								IvfEntrySize(meta.quantizer, meta.dims), &next, &room);
 			if (blkno == lists[i].insertBlkno)
 				pastInsert = true;
 			else if (room && !pastInsert && !BlockNumberIsValid(firstRoom))

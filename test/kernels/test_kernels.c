@@ -10,7 +10,8 @@
  *		|kernel - exact| <= 1e-5 * sum(|term|) + 1e-30
  *
  * where term is the i-th summand of the distance.  That bound allows for
- * float accumulation over 16,000 elements in any order.  Tables the CPU
+ * float accumulation over 16,000 elements in any order.  The integer
+ * kernel (dotu8) must equal its reference exactly.  Tables the CPU
  * cannot run are reported as skipped.  The AVX-512 body is also built
  * without -mavx512f, where SIMDe emulates it, so its logic is checked on
  * any x86-64 CPU; so is the NEON body, emulated on x86-64.  Output is TAP.
@@ -24,6 +25,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "kernels.h"
@@ -159,6 +161,35 @@ check_one(const VecKernels *k, const char *label, int n, int offset, float *abuf
 			close_enough(out[2], ec.l2sq, ec.l2sq_mag) && close_enough(out[3], e.l2sq, e.l2sq_mag);
 		report(ok, label, "l2sq4", n, offset, out[2], ec.l2sq);
 		free(c);
+	}
+
+	/*
+	 * integer dot product of int16 weights and uint8 codes: exact, so equal
+	 * to the reference; weights of the largest magnitude the callers use
+	 * (255 * sum |w| below 2^31), codes over the whole range
+	 */
+	{
+		int16_t    *w = malloc(sizeof(int16_t) * (n + 1));
+		uint8_t    *code = malloc(n + 1);
+		long long	want = 0;
+		int			wmax = n > 0 ? (int) (2147483647LL / (255LL * n)) : 1;
+		int32_t		got;
+
+		if (w == NULL || code == NULL)
+			exit(2);
+		wmax = wmax > 32767 ? 32767 : wmax;
+		w += offset;
+		code += offset;
+		for (int i = 0; i < n; i++)
+		{
+			w[i] = (int16_t) (rnd(1.0f) * wmax);
+			code[i] = (uint8_t) (i % 5 == 0 ? 255 : (int) ((rnd(1.0f) + 1.0f) * 127.99f));
+			want += (long long) w[i] * code[i];
+		}
+		got = k->dotu8(n, w, code);
+		report(got == want, label, "dotu8", n, offset, got, (double) want);
+		free(w - offset);
+		free(code - offset);
 	}
 }
 

@@ -13,6 +13,9 @@
 #   - vecrec.verify_index passes on both and says the same thing.
 # Then the standby is promoted and takes inserts, and is stopped in
 # immediate mode after more: crash recovery must give a sound index.
+# Table tq gets the same rows and changes as t, under an index with
+# quantized lists (quantizer = 'sq8': parameter pages, code entries), and
+# goes through the same comparisons.
 use strict;
 use warnings;
 
@@ -41,8 +44,13 @@ $primary->safe_psql(
 	CREATE EXTENSION vecrec;
 	CREATE EXTENSION pageinspect;
 	CREATE TABLE t (id int PRIMARY KEY, v vector($DIMS));
+	CREATE TABLE tq (id int PRIMARY KEY, v vector($DIMS));
 	CREATE TABLE q (qid int PRIMARY KEY, v vector($DIMS));
 });
+
+# Indexes checked: flat lists on t, sq8 lists on tq (verify_index rows)
+my %CHECKS = (t_idx => 4, tq_idx => 5);
+my %TABLE = (t_idx => 't', tq_idx => 'tq');
 
 sub fill
 {
@@ -55,38 +63,60 @@ sub fill
 		FROM generate_series($first, $first + $n - 1) i, generate_series(1, $DIMS) d
 		GROUP BY i;
 	});
+	$node->safe_psql('postgres', "INSERT INTO tq SELECT * FROM t WHERE id BETWEEN $first AND $first + $n - 1")
+	  if $t eq 't';
 }
 
-my $KNN = qq{
+# The same statement on t and on tq (%T stands for the table)
+sub both
+{
+	my ($node, $sql) = @_;
+	for my $t ('t', 'tq')
+	{
+		(my $s = $sql) =~ s/%T/$t/g;
+		$node->safe_psql('postgres', $s);
+	}
+}
+
+sub knn_sql
+{
+	my ($t) = @_;
+	return qq{
 	SET enable_seqscan = off;
 	SET enable_bitmapscan = off;
 	SET ivfflat.probes = 3;
 	SET ivfflat.iterative_scan = relaxed_order;
 	SELECT q.qid || ' ' ||
-		(SELECT array_agg(id)::text FROM (SELECT id FROM t ORDER BY t.v <-> q.v LIMIT 10) s) || ' ' ||
+		(SELECT array_agg(id)::text FROM (SELECT id FROM $t ORDER BY $t.v <-> q.v LIMIT 10) s) || ' ' ||
 		(SELECT coalesce(array_agg(id)::text, '{}') FROM
-			(SELECT id FROM t WHERE id % 10 = 3 ORDER BY t.v <-> q.v LIMIT 5) s)
+			(SELECT id FROM $t WHERE id % 10 = 3 ORDER BY $t.v <-> q.v LIMIT 5) s)
 	FROM q ORDER BY q.qid;
 };
+}
 
-my $PAGES = q{
-	SELECT string_agg(i || ' ' || md5(get_raw_page('t_idx', i)), E'\n' ORDER BY i)
-	FROM generate_series(0, pg_relation_size('t_idx') / current_setting('block_size')::int - 1) i;
+sub pages_sql
+{
+	my ($idx) = @_;
+	return qq{
+	SELECT string_agg(i || ' ' || md5(get_raw_page('$idx', i)), E'\n' ORDER BY i)
+	FROM generate_series(0, pg_relation_size('$idx') / current_setting('block_size')::int - 1) i;
 };
+}
 
 sub verify
 {
-	my ($node, $what) = @_;
+	my ($node, $what, $idx) = @_;
+	$idx //= 't_idx';
 	my $out = $node->safe_psql('postgres',
-		q{SELECT "check" || '|' || ok || '|' || detail FROM vecrec.verify_index('t_idx')});
+		qq{SELECT "check" || '|' || ok || '|' || detail FROM vecrec.verify_index('$idx')});
 	my $n = 0;
 	for my $line (split /\n/, $out)
 	{
 		my ($check, $ok, $detail) = split /\|/, $line, 3;
 		$n++;
-		is($ok, 'true', "$what: verify_index $check ok ($detail)");
+		is($ok, 'true', "$what: $idx: verify_index $check ok ($detail)");
 	}
-	is($n, 4, "$what: verify_index reports 4 checks");
+	is($n, $CHECKS{$idx}, "$what: $idx: verify_index reports $CHECKS{$idx} checks");
 	return $out;
 }
 
@@ -94,23 +124,33 @@ sub compare
 {
 	my ($what, $expect_rows) = @_;
 	$primary->wait_for_catchup($standby);
+	for my $idx ('t_idx', 'tq_idx')
+	{
+		compare_index("$what ($idx)", $expect_rows, $idx);
+	}
+}
 
-	is($standby->safe_psql('postgres', 'SELECT count(*) FROM t'),
+sub compare_index
+{
+	my ($what, $expect_rows, $idx) = @_;
+	my $t = $TABLE{$idx};
+
+	is($standby->safe_psql('postgres', "SELECT count(*) FROM $t"),
 		$expect_rows, "$what: standby has $expect_rows rows");
 	my $plan = $standby->safe_psql('postgres',
-		"SET enable_seqscan = off; EXPLAIN (COSTS OFF) SELECT id FROM t ORDER BY v <-> (SELECT v FROM q WHERE qid = 1) LIMIT 10");
-	like($plan, qr/Index Scan using t_idx on t/, "$what: standby query uses the ivfflat index");
+		"SET enable_seqscan = off; EXPLAIN (COSTS OFF) SELECT id FROM $t ORDER BY v <-> (SELECT v FROM q WHERE qid = 1) LIMIT 10");
+	like($plan, qr/Index Scan using $idx on $t/, "$what: standby query uses the ivfflat index");
 
-	my $p = $primary->safe_psql('postgres', $KNN);
-	my $s = $standby->safe_psql('postgres', $KNN);
+	my $p = $primary->safe_psql('postgres', knn_sql($t));
+	my $s = $standby->safe_psql('postgres', knn_sql($t));
 	my @lines = split /\n/, $p;
 	is(scalar(@lines), $NQ, "$what: $NQ query results on the primary");
 	ok(!grep({ !/^\d+ \{\d+(,\d+){9}\} \{\d+(,\d+){4}\}$/ } @lines),
 		"$what: every query returns 10 rows, and 5 with the filter");
 	is($s, $p, "$what: standby returns the same ids as the primary");
 
-	my $pp = $primary->safe_psql('postgres', $PAGES);
-	my $sp = $standby->safe_psql('postgres', $PAGES);
+	my $pp = $primary->safe_psql('postgres', pages_sql($idx));
+	my $sp = $standby->safe_psql('postgres', pages_sql($idx));
 	my @pl = split /\n/, $pp;
 	my @sl = split /\n/, $sp;
 	is(scalar(@sl), scalar(@pl), "$what: index has the same number of pages on both (" . scalar(@pl) . ")");
@@ -118,8 +158,8 @@ sub compare
 	is(scalar(@diff), 0, "$what: every index page is identical on the standby")
 	  or diag("pages that differ: " . join(', ', map { (split / /, $pl[$_])[0] } @diff[0 .. ($#diff < 9 ? $#diff : 9)]));
 
-	my $vp = verify($primary, "$what, primary");
-	my $vs = verify($standby, "$what, standby");
+	my $vp = verify($primary, "$what, primary", $idx);
+	my $vs = verify($standby, "$what, standby", $idx);
 	is($vs, $vp, "$what: verify_index says the same on both");
 }
 
@@ -127,6 +167,8 @@ sub compare
 fill($primary, 't', 1, 3000, 0.21);
 fill($primary, 'q', 1, $NQ, 0.71);
 $primary->safe_psql('postgres', 'CREATE INDEX t_idx ON t USING ivfflat (v vector_l2_ops) WITH (lists = 20)');
+$primary->safe_psql('postgres',
+	q{CREATE INDEX tq_idx ON tq USING ivfflat (v vector_l2_ops) WITH (lists = 20, quantizer = 'sq8')});
 compare('after CREATE INDEX', 3000);
 
 # Round 2: inserts, enough to chain new pages to every list
@@ -134,12 +176,15 @@ fill($primary, 't', 3001, 2000, 0.22);
 compare('after inserts', 5000);
 
 # Round 3: deletes, then VACUUM
-$primary->safe_psql('postgres', 'DELETE FROM t WHERE id % 3 = 0');
+both($primary, 'DELETE FROM %T WHERE id % 3 = 0');
 compare('after DELETE', 3334);
-$primary->safe_psql('postgres', 'VACUUM t');
+both($primary, 'VACUUM %T');
 compare('after VACUUM', 3334);
-like($primary->safe_psql('postgres', q{SELECT detail FROM vecrec.verify_index('t_idx') WHERE "check" = 'entries'}),
-	qr/^3334 entries$/, 'VACUUM removed the entries of the 1666 deleted rows');
+for my $idx ('t_idx', 'tq_idx')
+{
+	like($primary->safe_psql('postgres', qq{SELECT detail FROM vecrec.verify_index('$idx') WHERE "check" = 'entries'}),
+		qr/^3334 entries$/, "$idx: VACUUM removed the entries of the 1666 deleted rows");
+}
 
 # Round 4: inserts into the room VACUUM made
 my $pages_before = $primary->safe_psql('postgres', "SELECT pg_relation_size('t_idx')");
@@ -149,7 +194,7 @@ is($primary->safe_psql('postgres', "SELECT pg_relation_size('t_idx')"), $pages_b
 	'inserts after VACUUM reuse the room it made (the index did not grow)');
 
 # Round 5: REINDEX
-$primary->safe_psql('postgres', 'REINDEX INDEX t_idx');
+both($primary, 'REINDEX INDEX %T_idx');
 compare('after REINDEX', 4334);
 
 ok(!$standby->log_contains('inconsistent page found'), 'standby found no inconsistent page during replay');
@@ -160,11 +205,14 @@ $standby->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()')
   or die 'standby did not leave recovery';
 fill($standby, 't', 6001, 500, 0.24);
 is($standby->safe_psql('postgres', 'SELECT count(*) FROM t'), 4834, 'promoted standby takes inserts');
-is( $standby->safe_psql(
-		'postgres', q{SET enable_seqscan = off; SET ivfflat.probes = 20;
-		SELECT count(*) FROM (SELECT id FROM t ORDER BY v <-> (SELECT v FROM q WHERE qid = 1) LIMIT 100000) s}),
-	'4834', 'promoted standby: a scan of every list returns every row');
-verify($standby, 'promoted standby');
+for my $t ('t', 'tq')
+{
+	is( $standby->safe_psql(
+			'postgres', qq{SET enable_seqscan = off; SET ivfflat.probes = 20;
+			SELECT count(*) FROM (SELECT id FROM $t ORDER BY v <-> (SELECT v FROM q WHERE qid = 1) LIMIT 100000) s}),
+		'4834', "promoted standby: a scan of every list of ${t}_idx returns every row");
+	verify($standby, 'promoted standby', "${t}_idx");
+}
 
 # Crash recovery: inserts that chain new pages, then an immediate stop
 # (no checkpoint): recovery replays them from the WAL
@@ -172,11 +220,14 @@ fill($standby, 't', 6501, 1500, 0.25);
 $standby->stop('immediate');
 $standby->start;
 is($standby->safe_psql('postgres', 'SELECT count(*) FROM t'), 6334, 'after crash recovery: every committed row');
-is( $standby->safe_psql(
-		'postgres', q{SET enable_seqscan = off; SET ivfflat.probes = 20;
-		SELECT count(*) FROM (SELECT id FROM t ORDER BY v <-> (SELECT v FROM q WHERE qid = 1) LIMIT 100000) s}),
-	'6334', 'after crash recovery: a scan of every list returns every row');
-verify($standby, 'after crash recovery');
+for my $t ('t', 'tq')
+{
+	is( $standby->safe_psql(
+			'postgres', qq{SET enable_seqscan = off; SET ivfflat.probes = 20;
+			SELECT count(*) FROM (SELECT id FROM $t ORDER BY v <-> (SELECT v FROM q WHERE qid = 1) LIMIT 100000) s}),
+		'6334', "after crash recovery: a scan of every list of ${t}_idx returns every row");
+	verify($standby, 'after crash recovery', "${t}_idx");
+}
 
 $primary->stop;
 $standby->stop;
