@@ -105,12 +105,14 @@ bench-fresh:
 bench-rec:
 	@bash bench/bench_rec.sh
 
-# The HNSW benchmark (GloVe-100), then the recommendation primitives; the
-# second runs even if the first fails, and either failing fails the target.
+# The HNSW benchmark (GloVe-100), then the recommendation primitives,
+# recommend() latency and catalog freshness; each runs even if an earlier
+# one fails, and any failing fails the target.
 bench:
 	@$(BENCH_PLOT_DEPS)
 	@rc=0; \
-	if [ -f bench/bench.sh ]; then bash bench/bench.sh || rc=1; \
-	else echo "make $@: bench/bench.sh does not exist yet"; fi; \
+	bash bench/bench.sh || rc=1; \
 	bash bench/bench_rec.sh || rc=1; \
+	bash bench/bench_recommend.sh || rc=1; \
+	PG_CONFIG='$(PG_CONFIG)' bash bench/bench_fresh.sh || rc=1; \
 	exit $$rc
