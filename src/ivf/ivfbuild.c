@@ -90,6 +90,9 @@ typedef struct IvfBuildState
 	TupleDesc	sortdesc;
 	TupleTableSlot *slot;
 	bytea	   *vecDatum;
+	float	   *batch;			/* rows waiting for their lists, prepared */
+	ItemPointerData batchTids[IVF_ASSIGN_TILE];
+	int			nbatch;
 
 	double		reltuples;
 	double		indtuples;
@@ -216,7 +219,40 @@ compute_centers(IvfBuildState *bs)
 }
 
 /*
- * Phase 2: give a row its list and put it into the sort
+ * Phase 2: give the waiting rows their lists and put them into the sort
+ */
+static void
+flush_batch(IvfBuildState *bs)
+{
+	const float *rows[IVF_ASSIGN_TILE];
+	int			lists[IVF_ASSIGN_TILE];
+	TupleTableSlot *slot = bs->slot;
+
+	for (int r = 0; r < bs->nbatch; r++)
+		rows[r] = bs->batch + (Size) r * bs->dims;
+	IvfNearestCenters(rows, bs->nbatch, bs->centers, bs->nlists, bs->dims, lists, NULL, NULL);
+	for (int r = 0; r < bs->nbatch; r++)
+	{
+		memcpy(VARDATA(bs->vecDatum), rows[r], sizeof(float) * bs->dims);
+		ExecClearTuple(slot);
+		slot->tts_values[0] = Int32GetDatum(lists[r]);
+		slot->tts_isnull[0] = false;
+		slot->tts_values[1] = PointerGetDatum(&bs->batchTids[r]);
+		slot->tts_isnull[1] = false;
+		slot->tts_values[2] = PointerGetDatum(bs->vecDatum);
+		slot->tts_isnull[2] = false;
+		ExecStoreVirtualTuple(slot);
+		tuplesort_puttupleslot(bs->sort, slot);
+	}
+	bs->indtuples += bs->nbatch;
+	bs->nbatch = 0;
+	if (bs->leader)
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) bs->indtuples);
+}
+
+/*
+ * Phase 2: prepare a row and queue it for its list (IvfNearestCenters
+ * measures IVF_ASSIGN_TILE rows at a time against the centroids)
  */
 static void
 assign_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
@@ -229,24 +265,11 @@ assign_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	if (isnull[0])
 		return;
 	oldCtx = MemoryContextSwitchTo(bs->tmpCtx);
-	if (HnswPrepareVector(&bs->dist, index, values[0], (float *) VARDATA(bs->vecDatum), bs->dims))
+	if (HnswPrepareVector(&bs->dist, index, values[0], bs->batch + (Size) bs->nbatch * bs->dims, bs->dims))
 	{
-		TupleTableSlot *slot = bs->slot;
-		int			list = IvfNearestCenter((float *) VARDATA(bs->vecDatum), bs->centers,
-											bs->nlists, bs->dims);
-
-		ExecClearTuple(slot);
-		slot->tts_values[0] = Int32GetDatum(list);
-		slot->tts_isnull[0] = false;
-		slot->tts_values[1] = PointerGetDatum(tid);
-		slot->tts_isnull[1] = false;
-		slot->tts_values[2] = PointerGetDatum(bs->vecDatum);
-		slot->tts_isnull[2] = false;
-		ExecStoreVirtualTuple(slot);
-		tuplesort_puttupleslot(bs->sort, slot);
-		bs->indtuples++;
-		if (bs->leader)
-			pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) bs->indtuples);
+		bs->batchTids[bs->nbatch++] = *tid;
+		if (bs->nbatch == IVF_ASSIGN_TILE)
+			flush_batch(bs);
 	}
 	MemoryContextSwitchTo(oldCtx);
 	MemoryContextReset(bs->tmpCtx);
@@ -273,6 +296,8 @@ begin_sort(IvfBuildState *bs, int sortmem, SortCoordinate coord)
 		bs->slot = MakeSingleTupleTableSlot(bs->sortdesc, &TTSOpsVirtual);
 		bs->vecDatum = palloc(VARHDRSZ + sizeof(float) * bs->dims);
 		SET_VARSIZE(bs->vecDatum, VARHDRSZ + sizeof(float) * bs->dims);
+		bs->batch = palloc(sizeof(float) * bs->dims * IVF_ASSIGN_TILE);
+		bs->nbatch = 0;
 	}
 	return tuplesort_begin_heap(bs->sortdesc, 1, attNums, sortOperators, sortCollations,
 								nullsFirstFlags, sortmem, coord, TUPLESORT_NONE);
@@ -286,6 +311,8 @@ assign_rows(IvfBuildState *bs)
 {
 	bs->sort = begin_sort(bs, maintenance_work_mem, NULL);
 	table_index_build_scan(bs->heap, bs->index, bs->indexInfo, true, true, assign_callback, bs, NULL);
+	if (bs->nbatch > 0)
+		flush_batch(bs);
 	tuplesort_performsort(bs->sort);
 }
 
@@ -319,6 +346,8 @@ parallel_assign(IvfBuildShared *shared, Sharedsort *sharedsort, Relation heap, R
 	bs.sort = begin_sort(&bs, Max(64, maintenance_work_mem / shared->nparticipants), coord);
 	scan = table_beginscan_parallel(heap, IvfSharedScan(shared));
 	table_index_build_scan(heap, index, indexInfo, true, leader, assign_callback, &bs, scan);
+	if (bs.nbatch > 0)
+		flush_batch(&bs);
 	tuplesort_performsort(bs.sort);
 	tuplesort_end(bs.sort);
 	ExecDropSingleTupleTableSlot(bs.slot);
