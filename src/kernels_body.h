@@ -19,7 +19,9 @@
  *	VK_NAME			its user-visible name
  *
  * and optionally VK_LOAD_TAIL(p, r): load r < VK_W floats, zeros in the
- * other lanes, never touching memory past p + r (a masked load).
+ * other lanes, never touching memory past p + r (a masked load), and
+ * VK_HSUM8(a, ..., h, out): out[0..7] = the VK_HSUM of eight registers,
+ * bit for bit (a transposing reduction).
  *
  * The integer kernel (uint8 codes against int16 weights) needs:
  *
@@ -401,6 +403,9 @@ vk_l2sq2x4(int n, const float *const *a, const float *const *b, float *out)
 	}
 #endif
 #undef VK_L2SQ2X4_STEP
+#ifdef VK_HSUM8
+	VK_HSUM8(s00, s01, s02, s03, s10, s11, s12, s13, out);
+#else
 	out[0] = VK_HSUM(s00);
 	out[1] = VK_HSUM(s01);
 	out[2] = VK_HSUM(s02);
@@ -409,6 +414,7 @@ vk_l2sq2x4(int n, const float *const *a, const float *const *b, float *out)
 	out[5] = VK_HSUM(s11);
 	out[6] = VK_HSUM(s12);
 	out[7] = VK_HSUM(s13);
+#endif
 	for (; i < n; i++)
 	{
 		for (int r = 0; r < 2; r++)
