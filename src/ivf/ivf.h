@@ -300,6 +300,8 @@ IvfQuantDistance(const IvfQuantQuery *qq, int dims, const IvfSq8EntryData *e, co
 /* ivfkmeans.c */
 /* points measured together against the same centers (IvfNearestCenters) */
 #define IVF_ASSIGN_TILE		16
+/* centers measured before the nearest are picked out (a stack buffer) */
+#define IVF_ASSIGN_CHUNK	256
 
 extern void IvfKmeans(float *samples, int n, int dims, int k, bool spherical,
 					  float *centers);

@@ -143,6 +143,7 @@ IvfNearestCenters(const float *const *x, int m, const float *centers, int k, int
 	float		b1[IVF_ASSIGN_TILE];
 	float		b2[IVF_ASSIGN_TILE];
 	int			bi[IVF_ASSIGN_TILE];
+	float		dist[IVF_ASSIGN_TILE][IVF_ASSIGN_CHUNK];
 
 	for (int r0 = 0; r0 < m; r0 += IVF_ASSIGN_TILE)
 	{
@@ -153,45 +154,57 @@ IvfNearestCenters(const float *const *x, int m, const float *centers, int k, int
 			b1[r] = b2[r] = FLT_MAX;
 			bi[r] = 0;
 		}
-		for (int j = 0; j < k; j += 4)
+		for (int j0 = 0; j0 < k; j0 += IVF_ASSIGN_CHUNK)
 		{
-			const float *c[4];
+			int			kc = Min(IVF_ASSIGN_CHUNK, k - j0);
 
-			for (int t = 0; t < 4; t++)
-				c[t] = centers + (Size) Min(j + t, k - 1) * dims;
-			for (int r = 0; r < mt; r += 2)
+			/* the distances of the tile's points to a chunk of centers */
+			for (int j = 0; j < kc; j += 4)
 			{
-				const float *a[2];
-				float		d[8];
+				const float *c[4];
 
-				a[0] = x[r0 + r];
-				a[1] = x[r0 + Min(r + 1, mt - 1)];
-				VecActiveKernels->l2sq2x4(dims, a, c, d);
-				for (int h = 0; h < 2 && r + h < mt; h++)
+				for (int t = 0; t < 4; t++)
+					c[t] = centers + (Size) Min(j0 + j + t, k - 1) * dims;
+				for (int r = 0; r < mt; r += 2)
 				{
-					float	   *dh = d + h * 4;
+					const float *a[2];
+					float		d[8];
 
-					/*
-					 * most blocks hold nothing nearer than the second
-					 * nearest so far (centers past k repeat center k - 1:
-					 * no nearer either)
-					 */
-					if (Min(Min(dh[0], dh[1]), Min(dh[2], dh[3])) >= b2[r + h])
-						continue;
-					for (int t = 0; t < 4 && j + t < k; t++)
+					a[0] = x[r0 + r];
+					a[1] = x[r0 + Min(r + 1, mt - 1)];
+					VecActiveKernels->l2sq2x4(dims, a, c, d);
+					memcpy(&dist[r][j], d, sizeof(float) * 4);
+					memcpy(&dist[Min(r + 1, IVF_ASSIGN_TILE - 1)][j], d + 4, sizeof(float) * 4);
+				}
+			}
+
+			/* then the nearest two of each point, in center order */
+			for (int r = 0; r < mt; r++)
+			{
+				const float *dr = dist[r];
+				float		n1 = b1[r],
+							n2 = b2[r];
+				int			ni = bi[r];
+
+				for (int j = 0; j < kc; j++)
+				{
+					float		dd = dr[j];
+
+					if (dd < n2)
 					{
-						float		dd = dh[t];
-
-						if (dd < b1[r + h])
+						if (dd < n1)
 						{
-							b2[r + h] = b1[r + h];
-							b1[r + h] = dd;
-							bi[r + h] = j + t;
+							n2 = n1;
+							n1 = dd;
+							ni = j0 + j;
 						}
-						else if (dd < b2[r + h])
-							b2[r + h] = dd;
+						else
+							n2 = dd;
 					}
 				}
+				b1[r] = n1;
+				b2[r] = n2;
+				bi[r] = ni;
 			}
 		}
 		for (int r = 0; r < mt; r++)
