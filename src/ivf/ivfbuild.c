@@ -126,7 +126,28 @@ typedef struct IvfBuildShared
 	((ParallelTableScanDesc) ((char *) (shared) + (shared)->scanOffset))
 
 /*
- * Phase 1: offer a row to the reservoir
+ * Phase 1: whether HnswPrepareVector would index the value (the same
+ * dimension check; under cosine a zero vector is not indexed: its norm,
+ * summed in double precision, is 0 only when every coordinate is 0)
+ */
+static bool
+sample_indexable(IvfBuildState *bs, Relation index, Datum value)
+{
+	Vector	   *v = DatumGetVector(value);
+
+	if (v->dim != bs->dims)
+		return HnswPrepareVector(&bs->dist, index, value, bs->vecBuf, bs->dims);	/* raises the error */
+	if (!bs->dist.normalize)
+		return true;
+	for (int i = 0; i < bs->dims; i++)
+		if (v->x[i] != 0)
+			return true;
+	return false;
+}
+
+/*
+ * Phase 1: offer a row to the reservoir (only the rows it keeps are
+ * prepared: most rows of a large table are not)
  */
 static void
 sample_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
@@ -139,7 +160,7 @@ sample_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	if (isnull[0])
 		return;
 	oldCtx = MemoryContextSwitchTo(bs->tmpCtx);
-	if (HnswPrepareVector(&bs->dist, index, values[0], bs->vecBuf, bs->dims))
+	if (sample_indexable(bs, index, values[0]))
 	{
 		bs->seen++;
 		if (bs->nsamples < bs->sampleCap)
@@ -150,8 +171,9 @@ sample_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 
 			slot = r < bs->sampleCap ? (int) r : -1;
 		}
-		if (slot >= 0)
-			memcpy(bs->samples + (Size) slot * bs->dims, bs->vecBuf, sizeof(float) * bs->dims);
+		if (slot >= 0 &&
+			!HnswPrepareVector(&bs->dist, index, values[0], bs->samples + (Size) slot * bs->dims, bs->dims))
+			elog(ERROR, "ivfflat build: sampled vector not indexable");
 	}
 	MemoryContextSwitchTo(oldCtx);
 	MemoryContextReset(bs->tmpCtx);
