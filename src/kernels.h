@@ -43,6 +43,11 @@ typedef struct VecKernels
 	/* out[j] = sum((a[i] - b[j][i])^2) for j = 0..3: one pass over a */
 	void		(*l2sq4) (int n, const float *a, const float *const *b, float *out);
 	/*
+	 * out[r * 4 + j] = sum((a[r][i] - b[j][i])^2) for r = 0..1, j = 0..3:
+	 * bit for bit what two l2sq4 calls of the same table return
+	 */
+	void		(*l2sq2x4) (int n, const float *const *a, const float *const *b, float *out);
+	/*
 	 * sum(w[i] * c[i]) in exact integer arithmetic: int16 weights against
 	 * uint8 codes (ivfflat's sq8 lists).  The caller keeps the sum within
 	 * int32: 255 * sum(|w[i]|) < 2^31.

@@ -53,6 +53,37 @@ avx2_hsum(simde__m256 v)
 	return simde_mm_cvtss_f32(s);
 }
 
+/*
+ * The lane sums of eight registers a..h into out[0..7] (unaligned), each
+ * added in the order of avx2_hsum, so bit for bit its results: lanes i and
+ * i + 4 first, then (0 + 2) + (1 + 3).  The registers are transposed as
+ * they are added, instead of reduced one at a time.
+ */
+static inline void
+avx2_hsum8(simde__m256 a, simde__m256 b, simde__m256 c, simde__m256 d,
+		   simde__m256 e, simde__m256 f, simde__m256 g, simde__m256 h, float *out)
+{
+	/* [x0+x4, x1+x5, x2+x6, x3+x7] of a | of e, and so on */
+	simde__m256 ae = simde_mm256_add_ps(simde_mm256_permute2f128_ps(a, e, 0x20),
+										simde_mm256_permute2f128_ps(a, e, 0x31));
+	simde__m256 bf = simde_mm256_add_ps(simde_mm256_permute2f128_ps(b, f, 0x20),
+										simde_mm256_permute2f128_ps(b, f, 0x31));
+	simde__m256 cg = simde_mm256_add_ps(simde_mm256_permute2f128_ps(c, g, 0x20),
+										simde_mm256_permute2f128_ps(c, g, 0x31));
+	simde__m256 dh = simde_mm256_add_ps(simde_mm256_permute2f128_ps(d, h, 0x20),
+										simde_mm256_permute2f128_ps(d, h, 0x31));
+	/* [p0+p2, p1+p3] of a, of b | of e, of f; and of c, d | g, h */
+	simde__m256 abef = simde_mm256_add_ps(simde_mm256_shuffle_ps(ae, bf, 0x44),
+										  simde_mm256_shuffle_ps(ae, bf, 0xEE));
+	simde__m256 cdgh = simde_mm256_add_ps(simde_mm256_shuffle_ps(cg, dh, 0x44),
+										  simde_mm256_shuffle_ps(cg, dh, 0xEE));
+
+	simde_mm256_storeu_ps(out, simde_mm256_add_ps(simde_mm256_shuffle_ps(abef, cdgh, 0x88),
+												  simde_mm256_shuffle_ps(abef, cdgh, 0xDD)));
+}
+
+#define VK_HSUM8(a, b, c, d, e, f, g, h, out) avx2_hsum8(a, b, c, d, e, f, g, h, out)
+
 /* Integer kernel: 16 codes widened to int16, vpmaddwd into 8 int32 sums */
 #define VKI_T			simde__m256i
 #define VKI_W			16

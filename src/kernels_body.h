@@ -19,7 +19,9 @@
  *	VK_NAME			its user-visible name
  *
  * and optionally VK_LOAD_TAIL(p, r): load r < VK_W floats, zeros in the
- * other lanes, never touching memory past p + r (a masked load).
+ * other lanes, never touching memory past p + r (a masked load), and
+ * VK_HSUM8(a, ..., h, out): out[0..7] = the VK_HSUM of eight registers,
+ * bit for bit (a transposing reduction).
  *
  * The integer kernel (uint8 codes against int16 weights) needs:
  *
@@ -336,6 +338,98 @@ vk_l2sq4(int n, const float *a, const float *const *b, float *out)
 }
 
 /*
+ * Squared L2 distances from two vectors a[0], a[1] to four vectors b[0..3]:
+ * out[r * 4 + j] = |a[r] - b[j]|^2.  Every pair is accumulated exactly as
+ * in vk_l2sq4 (one accumulator, the same tail and horizontal sum), so the
+ * results are those of two vk_l2sq4 calls to the last bit; with eight
+ * independent accumulators instead of four, the loop is not bound by the
+ * latency of the FMA (builds measure many rows against the same centers).
+ */
+static void
+vk_l2sq2x4(int n, const float *const *a, const float *const *b, float *out)
+{
+	const float *a0 = a[0],
+			   *a1 = a[1],
+			   *b0 = b[0],
+			   *b1 = b[1],
+			   *b2 = b[2],
+			   *b3 = b[3];
+	VK_T		s00 = VK_ZERO(),
+				s01 = VK_ZERO(),
+				s02 = VK_ZERO(),
+				s03 = VK_ZERO(),
+				s10 = VK_ZERO(),
+				s11 = VK_ZERO(),
+				s12 = VK_ZERO(),
+				s13 = VK_ZERO();
+	int			i = 0;
+
+#define VK_L2SQ2X4_STEP(LOAD) \
+	do { \
+		VK_T		va0 = LOAD(a0), \
+					va1 = LOAD(a1), \
+					vb = LOAD(b0), \
+					d0 = VK_SUB(va0, vb), \
+					d1 = VK_SUB(va1, vb); \
+		s00 = VK_FMA(d0, d0, s00); \
+		s10 = VK_FMA(d1, d1, s10); \
+		vb = LOAD(b1); \
+		d0 = VK_SUB(va0, vb); \
+		d1 = VK_SUB(va1, vb); \
+		s01 = VK_FMA(d0, d0, s01); \
+		s11 = VK_FMA(d1, d1, s11); \
+		vb = LOAD(b2); \
+		d0 = VK_SUB(va0, vb); \
+		d1 = VK_SUB(va1, vb); \
+		s02 = VK_FMA(d0, d0, s02); \
+		s12 = VK_FMA(d1, d1, s12); \
+		vb = LOAD(b3); \
+		d0 = VK_SUB(va0, vb); \
+		d1 = VK_SUB(va1, vb); \
+		s03 = VK_FMA(d0, d0, s03); \
+		s13 = VK_FMA(d1, d1, s13); \
+	} while (0)
+#define VK_L2SQ2X4_LOAD(p) VK_LOAD((p) + i)
+	for (; i + VK_W <= n; i += VK_W)
+		VK_L2SQ2X4_STEP(VK_L2SQ2X4_LOAD);
+#undef VK_L2SQ2X4_LOAD
+#ifdef VK_LOAD_TAIL
+	if (i < n)
+	{
+#define VK_L2SQ2X4_LOAD(p) VK_LOAD_TAIL((p) + i, n - i)
+		VK_L2SQ2X4_STEP(VK_L2SQ2X4_LOAD);
+#undef VK_L2SQ2X4_LOAD
+		i = n;
+	}
+#endif
+#undef VK_L2SQ2X4_STEP
+#ifdef VK_HSUM8
+	VK_HSUM8(s00, s01, s02, s03, s10, s11, s12, s13, out);
+#else
+	out[0] = VK_HSUM(s00);
+	out[1] = VK_HSUM(s01);
+	out[2] = VK_HSUM(s02);
+	out[3] = VK_HSUM(s03);
+	out[4] = VK_HSUM(s10);
+	out[5] = VK_HSUM(s11);
+	out[6] = VK_HSUM(s12);
+	out[7] = VK_HSUM(s13);
+#endif
+	for (; i < n; i++)
+	{
+		for (int r = 0; r < 2; r++)
+		{
+			for (int j = 0; j < 4; j++)
+			{
+				float		d = a[r][i] - b[j][i];
+
+				out[r * 4 + j] += d * d;
+			}
+		}
+	}
+}
+
+/*
  * Integer dot product of int16 weights and uint8 codes (exact): the codes
  * are widened to 16 bits and multiplied pairwise into 32-bit sums
  */
@@ -368,5 +462,6 @@ const VecKernels VK_TABLE = {
 	.cosparts = vk_cosparts,
 	.dotnorm = vk_dotnorm,
 	.l2sq4 = vk_l2sq4,
+	.l2sq2x4 = vk_l2sq2x4,
 	.dotu8 = vk_dotu8,
 };

@@ -163,6 +163,17 @@ scalar_l2sq4(int n, const float *a, const float *const *b, float *out)
 }
 
 /*
+ * Squared Euclidean distances from two vectors to four (as two l2sq4)
+ */
+static void
+scalar_l2sq2x4(int n, const float *const *a, const float *const *b, float *out)
+{
+	for (int r = 0; r < 2; r++)
+		for (int j = 0; j < 4; j++)
+			out[r * 4 + j] = scalar_l2sq(n, a[r], b[j]);
+}
+
+/*
  * Integer dot product of int16 weights and uint8 codes
  */
 static int32_t
@@ -189,5 +200,6 @@ const VecKernels VecKernelsScalar = {
 	.cosparts = scalar_cosparts,
 	.dotnorm = scalar_dotnorm,
 	.l2sq4 = scalar_l2sq4,
+	.l2sq2x4 = scalar_l2sq2x4,
 	.dotu8 = scalar_dotu8,
 };

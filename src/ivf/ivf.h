@@ -298,9 +298,16 @@ IvfQuantDistance(const IvfQuantQuery *qq, int dims, const IvfSq8EntryData *e, co
 }
 
 /* ivfkmeans.c */
+/* points measured together against the same centers (IvfNearestCenters) */
+#define IVF_ASSIGN_TILE		16
+/* centers measured before the nearest are picked out (a stack buffer) */
+#define IVF_ASSIGN_CHUNK	256
+
 extern void IvfKmeans(float *samples, int n, int dims, int k, bool spherical,
 					  float *centers);
 extern int	IvfNearestCenter(const float *x, const float *centers, int k, int dims);
+extern void IvfNearestCenters(const float *const *x, int m, const float *centers, int k, int dims,
+							  int *best, float *d1, float *d2);
 extern void IvfCenterDistances(const float *x, const float *centers, int k, int dims, float *out);
 
 /* ivfbuild.c */

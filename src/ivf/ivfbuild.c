@@ -90,6 +90,9 @@ typedef struct IvfBuildState
 	TupleDesc	sortdesc;
 	TupleTableSlot *slot;
 	bytea	   *vecDatum;
+	float	   *batch;			/* rows waiting for their lists, prepared */
+	ItemPointerData batchTids[IVF_ASSIGN_TILE];
+	int			nbatch;
 
 	double		reltuples;
 	double		indtuples;
@@ -123,7 +126,28 @@ typedef struct IvfBuildShared
 	((ParallelTableScanDesc) ((char *) (shared) + (shared)->scanOffset))
 
 /*
- * Phase 1: offer a row to the reservoir
+ * Phase 1: whether HnswPrepareVector would index the value (the same
+ * dimension check; under cosine a zero vector is not indexed: its norm,
+ * summed in double precision, is 0 only when every coordinate is 0)
+ */
+static bool
+sample_indexable(IvfBuildState *bs, Relation index, Datum value)
+{
+	Vector	   *v = DatumGetVector(value);
+
+	if (v->dim != bs->dims)
+		return HnswPrepareVector(&bs->dist, index, value, bs->vecBuf, bs->dims);	/* raises the error */
+	if (!bs->dist.normalize)
+		return true;
+	for (int i = 0; i < bs->dims; i++)
+		if (v->x[i] != 0)
+			return true;
+	return false;
+}
+
+/*
+ * Phase 1: offer a row to the reservoir (only the rows it keeps are
+ * prepared: most rows of a large table are not)
  */
 static void
 sample_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
@@ -136,7 +160,7 @@ sample_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	if (isnull[0])
 		return;
 	oldCtx = MemoryContextSwitchTo(bs->tmpCtx);
-	if (HnswPrepareVector(&bs->dist, index, values[0], bs->vecBuf, bs->dims))
+	if (sample_indexable(bs, index, values[0]))
 	{
 		bs->seen++;
 		if (bs->nsamples < bs->sampleCap)
@@ -147,8 +171,9 @@ sample_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 
 			slot = r < bs->sampleCap ? (int) r : -1;
 		}
-		if (slot >= 0)
-			memcpy(bs->samples + (Size) slot * bs->dims, bs->vecBuf, sizeof(float) * bs->dims);
+		if (slot >= 0 &&
+			!HnswPrepareVector(&bs->dist, index, values[0], bs->samples + (Size) slot * bs->dims, bs->dims))
+			elog(ERROR, "ivfflat build: sampled vector not indexable");
 	}
 	MemoryContextSwitchTo(oldCtx);
 	MemoryContextReset(bs->tmpCtx);
@@ -216,7 +241,40 @@ compute_centers(IvfBuildState *bs)
 }
 
 /*
- * Phase 2: give a row its list and put it into the sort
+ * Phase 2: give the waiting rows their lists and put them into the sort
+ */
+static void
+flush_batch(IvfBuildState *bs)
+{
+	const float *rows[IVF_ASSIGN_TILE];
+	int			lists[IVF_ASSIGN_TILE];
+	TupleTableSlot *slot = bs->slot;
+
+	for (int r = 0; r < bs->nbatch; r++)
+		rows[r] = bs->batch + (Size) r * bs->dims;
+	IvfNearestCenters(rows, bs->nbatch, bs->centers, bs->nlists, bs->dims, lists, NULL, NULL);
+	for (int r = 0; r < bs->nbatch; r++)
+	{
+		memcpy(VARDATA(bs->vecDatum), rows[r], sizeof(float) * bs->dims);
+		ExecClearTuple(slot);
+		slot->tts_values[0] = Int32GetDatum(lists[r]);
+		slot->tts_isnull[0] = false;
+		slot->tts_values[1] = PointerGetDatum(&bs->batchTids[r]);
+		slot->tts_isnull[1] = false;
+		slot->tts_values[2] = PointerGetDatum(bs->vecDatum);
+		slot->tts_isnull[2] = false;
+		ExecStoreVirtualTuple(slot);
+		tuplesort_puttupleslot(bs->sort, slot);
+	}
+	bs->indtuples += bs->nbatch;
+	bs->nbatch = 0;
+	if (bs->leader)
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) bs->indtuples);
+}
+
+/*
+ * Phase 2: prepare a row and queue it for its list (IvfNearestCenters
+ * measures IVF_ASSIGN_TILE rows at a time against the centroids)
  */
 static void
 assign_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
@@ -229,24 +287,11 @@ assign_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	if (isnull[0])
 		return;
 	oldCtx = MemoryContextSwitchTo(bs->tmpCtx);
-	if (HnswPrepareVector(&bs->dist, index, values[0], (float *) VARDATA(bs->vecDatum), bs->dims))
+	if (HnswPrepareVector(&bs->dist, index, values[0], bs->batch + (Size) bs->nbatch * bs->dims, bs->dims))
 	{
-		TupleTableSlot *slot = bs->slot;
-		int			list = IvfNearestCenter((float *) VARDATA(bs->vecDatum), bs->centers,
-											bs->nlists, bs->dims);
-
-		ExecClearTuple(slot);
-		slot->tts_values[0] = Int32GetDatum(list);
-		slot->tts_isnull[0] = false;
-		slot->tts_values[1] = PointerGetDatum(tid);
-		slot->tts_isnull[1] = false;
-		slot->tts_values[2] = PointerGetDatum(bs->vecDatum);
-		slot->tts_isnull[2] = false;
-		ExecStoreVirtualTuple(slot);
-		tuplesort_puttupleslot(bs->sort, slot);
-		bs->indtuples++;
-		if (bs->leader)
-			pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) bs->indtuples);
+		bs->batchTids[bs->nbatch++] = *tid;
+		if (bs->nbatch == IVF_ASSIGN_TILE)
+			flush_batch(bs);
 	}
 	MemoryContextSwitchTo(oldCtx);
 	MemoryContextReset(bs->tmpCtx);
@@ -273,6 +318,8 @@ begin_sort(IvfBuildState *bs, int sortmem, SortCoordinate coord)
 		bs->slot = MakeSingleTupleTableSlot(bs->sortdesc, &TTSOpsVirtual);
 		bs->vecDatum = palloc(VARHDRSZ + sizeof(float) * bs->dims);
 		SET_VARSIZE(bs->vecDatum, VARHDRSZ + sizeof(float) * bs->dims);
+		bs->batch = palloc(sizeof(float) * bs->dims * IVF_ASSIGN_TILE);
+		bs->nbatch = 0;
 	}
 	return tuplesort_begin_heap(bs->sortdesc, 1, attNums, sortOperators, sortCollations,
 								nullsFirstFlags, sortmem, coord, TUPLESORT_NONE);
@@ -286,6 +333,8 @@ assign_rows(IvfBuildState *bs)
 {
 	bs->sort = begin_sort(bs, maintenance_work_mem, NULL);
 	table_index_build_scan(bs->heap, bs->index, bs->indexInfo, true, true, assign_callback, bs, NULL);
+	if (bs->nbatch > 0)
+		flush_batch(bs);
 	tuplesort_performsort(bs->sort);
 }
 
@@ -319,6 +368,8 @@ parallel_assign(IvfBuildShared *shared, Sharedsort *sharedsort, Relation heap, R
 	bs.sort = begin_sort(&bs, Max(64, maintenance_work_mem / shared->nparticipants), coord);
 	scan = table_beginscan_parallel(heap, IvfSharedScan(shared));
 	table_index_build_scan(heap, index, indexInfo, true, leader, assign_callback, &bs, scan);
+	if (bs.nbatch > 0)
+		flush_batch(&bs);
 	tuplesort_performsort(bs.sort);
 	tuplesort_end(bs.sort);
 	ExecDropSingleTupleTableSlot(bs.slot);

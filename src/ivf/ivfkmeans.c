@@ -9,9 +9,12 @@
  * center and a lower bound on the distance to every other center; when
  * the upper bound is below the lower one (or below half the distance from
  * its center to the nearest other center) the point cannot change
- * cluster and no distance is computed.  After the first iterations most
- * points are skipped, so an iteration costs far less than the n * k
- * distances of plain Lloyd.  The result is the same as Lloyd's.
+ * cluster and no distance is computed.  The result is the same as
+ * Lloyd's.  In many dimensions the bounds skip few points (on GloVe-100
+ * almost none: the second nearest center is about as near as the
+ * nearest, and every center's move lowers every lower bound), so the
+ * points that need every distance are measured IVF_ASSIGN_TILE at a time
+ * (IvfNearestCenters), which costs less per distance than one at a time.
  *
  * Distances are L2 (through the SIMD kernels).  Spherical k-means, for
  * cosine distance, is the same on unit vectors with every center scaled
@@ -127,6 +130,130 @@ IvfNearestCenter(const float *x, const float *centers, int k, int dims)
 }
 
 /*
+ * The nearest center of each of m points x[0..m-1] (squared L2, the first
+ * of equals) into best[], with its distance into d1[] and the second
+ * nearest distance into d2[] (either may be NULL; FLT_MAX when k = 1).
+ * The results are those of IvfNearestCenter for each point, to the last
+ * bit (the l2sq2x4 kernel measures each pair as l2sq4 does); the points
+ * are measured two at a time against four centers at a time, and
+ * IVF_ASSIGN_TILE points against the same centers while these are in the
+ * L1 cache.
+ */
+void
+IvfNearestCenters(const float *const *x, int m, const float *centers, int k, int dims,
+				  int *best, float *d1, float *d2)
+{
+	float		b1[IVF_ASSIGN_TILE];
+	float		b2[IVF_ASSIGN_TILE];
+	int			bi[IVF_ASSIGN_TILE];
+	float		dist[IVF_ASSIGN_TILE][IVF_ASSIGN_CHUNK];
+
+	for (int r0 = 0; r0 < m; r0 += IVF_ASSIGN_TILE)
+	{
+		int			mt = Min(IVF_ASSIGN_TILE, m - r0);
+
+		for (int r = 0; r < mt; r++)
+		{
+			b1[r] = b2[r] = FLT_MAX;
+			bi[r] = 0;
+		}
+		for (int j0 = 0; j0 < k; j0 += IVF_ASSIGN_CHUNK)
+		{
+			int			kc = Min(IVF_ASSIGN_CHUNK, k - j0);
+
+			/* the distances of the tile's points to a chunk of centers */
+			for (int j = 0; j < kc; j += 4)
+			{
+				const float *c[4];
+
+				for (int t = 0; t < 4; t++)
+					c[t] = centers + (Size) Min(j0 + j + t, k - 1) * dims;
+				for (int r = 0; r < mt; r += 2)
+				{
+					const float *a[2];
+					float		d[8];
+
+					a[0] = x[r0 + r];
+					a[1] = x[r0 + Min(r + 1, mt - 1)];
+					VecActiveKernels->l2sq2x4(dims, a, c, d);
+					memcpy(&dist[r][j], d, sizeof(float) * 4);
+					memcpy(&dist[Min(r + 1, IVF_ASSIGN_TILE - 1)][j], d + 4, sizeof(float) * 4);
+				}
+			}
+
+			/* then the nearest two of each point, in center order */
+			for (int r = 0; r < mt; r++)
+			{
+				const float *dr = dist[r];
+				float		n1 = b1[r],
+							n2 = b2[r];
+				int			ni = bi[r];
+
+				for (int j = 0; j < kc; j++)
+				{
+					float		dd = dr[j];
+
+					if (dd < n2)
+					{
+						if (dd < n1)
+						{
+							n2 = n1;
+							n1 = dd;
+							ni = j0 + j;
+						}
+						else
+							n2 = dd;
+					}
+				}
+				b1[r] = n1;
+				b2[r] = n2;
+				bi[r] = ni;
+			}
+		}
+		for (int r = 0; r < mt; r++)
+		{
+			best[r0 + r] = bi[r];
+			if (d1)
+				d1[r0 + r] = b1[r];
+			if (d2)
+				d2[r0 + r] = b2[r];
+		}
+	}
+}
+
+/*
+ * Hamerly's full step for the points idx[0..m-1]: nearest center, the
+ * distance to it (upper bound) and to the second nearest (lower bound);
+ * returns how many points changed center
+ */
+static int
+full_assign_batch(const float *x, const int *idx, int m, const float *centers, int k, int dims,
+				  int *a, float *u, float *l)
+{
+	const float *rows[IVF_ASSIGN_TILE] = {NULL};
+	int			best[IVF_ASSIGN_TILE];
+	float		d1[IVF_ASSIGN_TILE];
+	float		d2[IVF_ASSIGN_TILE];
+	int			changed = 0;
+
+	Assert(m <= IVF_ASSIGN_TILE);
+	for (int r = 0; r < m; r++)
+		rows[r] = x + (Size) idx[r] * dims;
+	IvfNearestCenters(rows, m, centers, k, dims, best, d1, d2);
+	for (int r = 0; r < m; r++)
+	{
+		int			i = idx[r];
+
+		if (a[i] != best[r])
+			changed++;
+		a[i] = best[r];
+		u[i] = sqrtf(d1[r]);
+		l[i] = k > 1 ? sqrtf(d2[r]) : FLT_MAX;
+	}
+	return changed;
+}
+
+/*
  * k-means++ seeding (Arthur and Vassilvitskii): every next center is a
  * sample drawn with probability proportional to its squared distance to
  * the nearest center chosen so far
@@ -186,41 +313,6 @@ seed_centers(const float *x, int n, int dims, int k, float *centers, pg_prng_sta
 }
 
 /*
- * Find the nearest and second nearest center of point i from scratch
- */
-static void
-full_assign(const float *xi, const float *centers, int k, int dims,
-			int *a, float *u, float *l)
-{
-	float		d1 = FLT_MAX,
-				d2 = FLT_MAX;
-	int			best = 0;
-
-	for (int j = 0; j < k; j += 4)
-	{
-		float		d4[4];
-
-		dist4(xi, centers, j, k, dims, d4);
-		for (int t = 0; t < 4 && j + t < k; t++)
-		{
-			float		d = d4[t];
-
-			if (d < d1)
-			{
-				d2 = d1;
-				d1 = d;
-				best = j + t;
-			}
-			else if (d < d2)
-				d2 = d;
-		}
-	}
-	*a = best;
-	*u = sqrtf(d1);
-	*l = k > 1 ? sqrtf(d2) : FLT_MAX;
-}
-
-/*
  * Cluster n samples of dims dimensions into k centers (n >= k >= 1),
  * written to centers[k * dims].  Reorders the samples.
  */
@@ -239,6 +331,8 @@ IvfKmeans(float *x, int n, int dims, int k, bool spherical, float *centers)
 	float	   *s = palloc(sizeof(float) * k);
 	float	   *moved = palloc(sizeof(float) * k);
 	float	   *old = palloc(sizeof(float) * dims);
+	int			idx[IVF_ASSIGN_TILE];
+	int			npending;
 
 	Assert(n >= k && k >= 1);
 	pg_prng_seed(&prng, IVF_KMEANS_SEED);
@@ -255,11 +349,17 @@ IvfKmeans(float *x, int n, int dims, int k, bool spherical, float *centers)
 	}
 	seed_centers(x, nseed, dims, k, centers, &prng);
 
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i += IVF_ASSIGN_TILE)
 	{
-		if ((i & 255) == 0)
-			CHECK_FOR_INTERRUPTS();
-		full_assign(x + (Size) i * dims, centers, k, dims, &a[i], &u[i], &l[i]);
+		int			m = Min(IVF_ASSIGN_TILE, n - i);
+
+		CHECK_FOR_INTERRUPTS();
+		for (int r = 0; r < m; r++)
+		{
+			idx[r] = i + r;
+			a[i + r] = -1;
+		}
+		full_assign_batch(x, idx, m, centers, k, dims, a, u, l);
 	}
 
 	ndist = (double) nseed * k + (double) n * k;
@@ -351,12 +451,16 @@ IvfKmeans(float *x, int n, int dims, int k, bool spherical, float *centers)
 			s[j] = best / 2;
 		}
 
-		/* reassign the points whose bounds allow a change */
+		/*
+		 * reassign the points whose bounds allow a change (those that need
+		 * every distance are measured IVF_ASSIGN_TILE at a time: the centers
+		 * do not move meanwhile)
+		 */
+		npending = 0;
 		for (int i = 0; i < n; i++)
 		{
 			const float *xi = x + (Size) i * dims;
 			float		m = Max(s[a[i]], l[i]);
-			int			before = a[i];
 
 			if ((i & 255) == 0)
 				CHECK_FOR_INTERRUPTS();
@@ -366,11 +470,16 @@ IvfKmeans(float *x, int n, int dims, int k, bool spherical, float *centers)
 			ndist++;
 			if (u[i] <= m)
 				continue;
-			full_assign(xi, centers, k, dims, &a[i], &u[i], &l[i]);
+			idx[npending++] = i;
 			ndist += k;
-			if (a[i] != before)
-				changed++;
+			if (npending == IVF_ASSIGN_TILE)
+			{
+				changed += full_assign_batch(x, idx, npending, centers, k, dims, a, u, l);
+				npending = 0;
+			}
 		}
+		if (npending > 0)
+			changed += full_assign_batch(x, idx, npending, centers, k, dims, a, u, l);
 		if (changed <= n * IVF_KMEANS_MIN_CHANGED)
 			break;
 	}

@@ -160,6 +160,18 @@ check_one(const VecKernels *k, const char *label, int n, int offset, float *abuf
 		ok = close_enough(out[0], e.l2sq, e.l2sq_mag) && out[1] == 0 &&
 			close_enough(out[2], ec.l2sq, ec.l2sq_mag) && close_enough(out[3], e.l2sq, e.l2sq_mag);
 		report(ok, label, "l2sq4", n, offset, out[2], ec.l2sq);
+
+		/* two rows at once: bit for bit the l2sq4 results */
+		{
+			const float *two[2] = {a, c};
+			float		out8[8];
+			float		outc[4];
+
+			k->l2sq4(n, c, four, outc);
+			k->l2sq2x4(n, two, four, out8);
+			ok = memcmp(out8, out, sizeof(out)) == 0 && memcmp(out8 + 4, outc, sizeof(outc)) == 0;
+			report(ok, label, "l2sq2x4", n, offset, out8[6], outc[2]);
+		}
 		free(c);
 	}
 
