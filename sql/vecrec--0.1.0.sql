@@ -1215,13 +1215,21 @@ BEGIN
 				  FROM (SELECT x.i, x.id, CASE WHEN x.v >= 0 THEN x.v * x.b ELSE x.v / x.b END AS s
 				          FROM unnest(o_ids, o_vals, o_boost) WITH ORDINALITY x(id, v, b, i)) u;
 			ELSE
-				SELECT array_agg(u.i ORDER BY u.s DESC, u.rank), array_agg(u.s ORDER BY u.s DESC, u.rank)
+				-- MMR picks the first rows (all of them when boosts or caps may
+				-- reorder or skip, but never more than candidates: MMR costs
+				-- picks x rows); rows past that follow by similarity
+				SELECT array_agg(u.i ORDER BY u.tier, u.s DESC, u.rank),
+				       array_agg(u.s ORDER BY u.tier, u.s DESC, u.rank)
 				  INTO ord, ord_score
-				  FROM (SELECT x.i, m.rank, CASE WHEN m.score >= 0 THEN m.score * x.b ELSE m.score / x.b END AS s
-				          FROM vecrec.mmr(p_query, o_ids, o_embs,
-				                          CASE WHEN nboost = 0 AND ncaps = 0 THEN least(need, nfetched) ELSE nfetched END,
-				                          p_lambda) m
-				          JOIN unnest(o_ids, o_boost) WITH ORDINALITY x(id, b, i) ON x.id = m.id) u;
+				  FROM (SELECT x.i, coalesce(m.rank, nfetched + x.i) AS rank, (m.id IS NULL)::int AS tier,
+				               CASE WHEN coalesce(m.score, x.v) >= 0 THEN coalesce(m.score, x.v) * x.b
+				                    ELSE coalesce(m.score, x.v) / x.b END AS s
+				          FROM unnest(o_ids, o_vals, o_boost) WITH ORDINALITY x(id, v, b, i)
+				          LEFT JOIN vecrec.mmr(p_query, o_ids, o_embs,
+				                               CASE WHEN nboost = 0 AND ncaps = 0 THEN least(need, nfetched)
+				                                    ELSE least(nfetched, greatest(need, p_candidates)) END,
+				                               p_lambda) m ON m.id = x.id) u
+				 WHERE u.tier = 0 OR nboost > 0 OR ncaps > 0;
 			END IF;
 		END IF;
 
