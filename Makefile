@@ -18,7 +18,7 @@ HNSW_OBJS = src/hnsw/hnsw.o src/hnsw/hnswbuild.o src/hnsw/hnswinsert.o src/hnsw/
 IVF_OBJS = src/ivf/ivf.o src/ivf/ivfbuild.o src/ivf/ivfkmeans.o src/ivf/ivfinsert.o src/ivf/ivfscan.o \
 	src/ivf/ivfutils.o src/ivf/ivfvacuum.o src/ivf/ivfcheck.o src/ivf/ivfquant.o
 REC_OBJS = src/rec/recutils.o src/rec/session.o src/rec/eventweight.o src/rec/blend.o src/rec/mmr.o
-OBJS = src/vecrec.o src/vector.o src/distance.o src/verify.o src/exactscan.o $(KERNEL_OBJS) $(HNSW_OBJS) $(IVF_OBJS) \
+OBJS = src/vecrec.o src/vector.o src/vecparse.o src/distance.o src/verify.o src/exactscan.o $(KERNEL_OBJS) $(HNSW_OBJS) $(IVF_OBJS) \
 	$(REC_OBJS)
 # recommend(): GUCs, filter check, request id
 RECO_OBJS = src/rec/reco.o
