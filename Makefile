@@ -57,7 +57,7 @@ ifdef VECREC_BOOTSTRAPPED
 $(error PGXS not found even after scripts/deps.sh (PG_CONFIG=$(PG_CONFIG)); pass PG_CONFIG=/path/to/pg_config)
 endif
 .DEFAULT_GOAL := all
-BOOTSTRAP_TARGETS = all install installcheck installcheck-tmp tap deps test demo demo-stop bench bench-distance
+BOOTSTRAP_TARGETS = all install installcheck installcheck-tmp tap deps test demo demo-stop bench bench-distance fuzz
 .PHONY: $(BOOTSTRAP_TARGETS)
 $(BOOTSTRAP_TARGETS):
 	bash scripts/deps.sh
@@ -108,7 +108,30 @@ test/tokenize/test_tokenize: test/tokenize/test_tokenize.c src/rec/tokenize.c sr
 	$(CC) $(KT_CFLAGS) -I$(srcdir)/src/rec -o $@ test/tokenize/test_tokenize.c src/rec/tokenize.c
 EXTRA_CLEAN += test/tokenize/test_tokenize
 
+# Fuzz harnesses (test/fuzz): the parsers of src/vecparse.c and the
+# tokenizer of src/rec/tokenize.c, built outside the server.  "make fuzz"
+# builds them with clang and libFuzzer (test/fuzz/build/fuzz_*, see
+# test/fuzz/run.sh); the replay programs run the committed corpus through
+# the same harness functions without libFuzzer (TAP 003), with ASan and
+# UBSan when the compiler has them.
+FUZZ_TARGETS = vector_text vector_binary tokenize
+FUZZ_SRCS = src/vecparse.c src/rec/tokenize.c
+FUZZ_HDRS = src/vecparse.h src/rec/tokenize.h
+FUZZ_CFLAGS = -g -O1 -Wall -Wextra -Werror -I$(srcdir)/src -I$(srcdir)/src/rec
+FUZZ_CLANG ?= $(firstword $(shell command -v clang clang-14 2>/dev/null) clang)
+REPLAY_SAN := $(shell echo 'int main(void){return 0;}' | \
+	$(CC) -fsanitize=address,undefined -x c - -o /dev/null 2>/dev/null && \
+	echo -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+FUZZ_REPLAY_BINS = $(addprefix test/fuzz/replay_,$(FUZZ_TARGETS))
+test/fuzz/replay_%: test/fuzz/fuzz_%.c test/fuzz/replay.c $(FUZZ_SRCS) $(FUZZ_HDRS)
+	$(CC) $(FUZZ_CFLAGS) $(REPLAY_SAN) -o $@ $< test/fuzz/replay.c $(FUZZ_SRCS) -lm
+test/fuzz/build/fuzz_%: test/fuzz/fuzz_%.c $(FUZZ_SRCS) $(FUZZ_HDRS)
+	@mkdir -p test/fuzz/build
+	$(FUZZ_CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-o $@ $< $(FUZZ_SRCS) -lm
+EXTRA_CLEAN += $(FUZZ_REPLAY_BINS) test/fuzz/build test/fuzz/work
+
 # Test, demo and benchmark targets
 include mk/targets.mk
-tap prove-tmp: test/kernels/test_kernels test/tokenize/test_tokenize
+tap prove-tmp: test/kernels/test_kernels test/tokenize/test_tokenize $(FUZZ_REPLAY_BINS)
 endif

@@ -6,6 +6,9 @@
 #   make deps              install missing Debian packages
 #   make node-deps         npm packages of the Node.js client test (test/node)
 #   make bench-fresh       catalog freshness benchmark (bench/bench_fresh.sh)
+#   make fuzz              libFuzzer on the vector parsers and the tokenizer,
+#                          FUZZ_SECONDS (60) per target; new coverage is merged
+#                          into test/fuzz/corpus/ (commit it); needs clang
 #
 # The throwaway clusters live under /tmp and are removed afterwards; as root
 # they run as the postgres user. See scripts/pgcluster.sh.
@@ -15,7 +18,8 @@ SUBMAKE = $(MAKE) --no-print-directory
 
 # Helper programs the TAP tests run (built from the Makefile's rules).
 TEST_BINS = $(if $(wildcard test/kernels/test_kernels.c),test/kernels/test_kernels) \
-	$(if $(wildcard test/tokenize/test_tokenize.c),test/tokenize/test_tokenize)
+	$(if $(wildcard test/tokenize/test_tokenize.c),test/tokenize/test_tokenize) \
+	$(FUZZ_REPLAY_BINS)
 
 # Binaries and test support files of the server we build against.
 export PG_BINDIR := $(bindir)
@@ -23,7 +27,7 @@ TAP_ENV = PG_REGRESS='$(top_builddir)/src/test/regress/pg_regress' \
 	PG_PERL_LIB='$(top_srcdir)/src/test/perl' \
 	PROVE='$(PROVE)' PROVE_FLAGS='$(PROVE_FLAGS)' DEF_PGPORT='$(DEF_PGPORT)'
 
-.PHONY: test deps node-deps installcheck-tmp regress tap prove-tmp demo demo-stop bench bench-distance bench-ivf bench-rec bench-recommend bench-fresh
+.PHONY: fuzz test deps node-deps installcheck-tmp regress tap prove-tmp demo demo-stop bench bench-distance bench-ivf bench-rec bench-recommend bench-fresh
 
 deps:
 	@bash scripts/deps.sh
@@ -114,3 +118,12 @@ bench:
 	else echo "make $@: bench/bench.sh does not exist yet"; fi; \
 	bash bench/bench_rec.sh || rc=1; \
 	exit $$rc
+
+# libFuzzer, FUZZ_SECONDS per target (test/fuzz/run.sh); installs clang and
+# the libFuzzer runtime on Debian first.  Fails on a crash, leaving the
+# input in test/fuzz/work/.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@bash scripts/deps.sh clang libclang-rt-14-dev
+	$(SUBMAKE) $(addprefix test/fuzz/build/fuzz_,$(FUZZ_TARGETS))
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash test/fuzz/run.sh $(FUZZ_TARGETS)
