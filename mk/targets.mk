@@ -6,6 +6,7 @@
 #   make deps              install missing Debian packages
 #   make node-deps         npm packages of the Node.js client test (test/node)
 #   make bench-fresh       catalog freshness benchmark (bench/bench_fresh.sh)
+#   make test-long         the fuzz and concurrency TAP tests at 10x their size
 #   make fuzz              libFuzzer on the vector parsers and the tokenizer,
 #                          FUZZ_SECONDS (60) per target; new coverage is merged
 #                          into test/fuzz/corpus/ (commit it); needs clang
@@ -27,7 +28,7 @@ TAP_ENV = PG_REGRESS='$(top_builddir)/src/test/regress/pg_regress' \
 	PG_PERL_LIB='$(top_srcdir)/src/test/perl' \
 	PROVE='$(PROVE)' PROVE_FLAGS='$(PROVE_FLAGS)' DEF_PGPORT='$(DEF_PGPORT)'
 
-.PHONY: fuzz test deps node-deps installcheck-tmp regress tap prove-tmp demo demo-stop bench bench-distance bench-ivf bench-rec bench-recommend bench-fresh
+.PHONY: fuzz test-long test deps node-deps installcheck-tmp regress tap prove-tmp demo demo-stop bench bench-distance bench-ivf bench-rec bench-recommend bench-fresh
 
 deps:
 	@bash scripts/deps.sh
@@ -127,3 +128,13 @@ fuzz:
 	@bash scripts/deps.sh clang libclang-rt-14-dev
 	$(SUBMAKE) $(addprefix test/fuzz/build/fuzz_,$(FUZZ_TARGETS))
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash test/fuzz/run.sh $(FUZZ_TARGETS)
+
+# Long variants of the TAP tests that take a size (not part of make test):
+# 200,000 mutated vector literals (002), 15,000 rule matches and filters
+# (004), 40,000 pgbench transactions (051).
+LONG_TESTS = test/t/002_input_fuzz.pl test/t/004_rec_sql_fuzz.pl test/t/051_pgbench_mix.pl
+test-long: deps
+	$(SUBMAKE) all $(TEST_BINS)
+	$(SUBMAKE) install
+	VECREC_FUZZ_INPUTS=200000 VECREC_SQL_FUZZ_INPUTS=15000 VECREC_MIX_TX=5000 \
+		$(SUBMAKE) tap PROVE_TESTS='$(LONG_TESTS)'
