@@ -37,7 +37,7 @@ REGRESS = vector_type cast operators functions aggregates btree bad_input copy k
 	rec_catalog rec_session rec_blend rec_mmr \
 	reco_rules reco_recommend reco_feedback \
 	fresh_embed fresh_triggers \
-	comments
+	verify_heap comments
 REGRESS_OPTS = --inputdir=. --outputdir=. --load-extension=$(EXTENSION)
 
 # Optimise, but never for the build machine's CPU: faster kernels are picked at run time.

@@ -46,13 +46,14 @@ report_row(void *arg, const char *check, bool ok, const char *detail)
 PG_FUNCTION_INFO_V1(vecrec_verify_index);
 
 /*
- * vecrec.verify_index(index regclass, strict boolean)
+ * vecrec.verify_index(index regclass, strict boolean, heapallindexed boolean)
  */
 Datum
 vecrec_verify_index(PG_FUNCTION_ARGS)
 {
 	Oid			indexoid = PG_GETARG_OID(0);
 	bool		strict = PG_GETARG_BOOL(1);
+	bool		heapallindexed = PG_NARGS() > 2 && PG_GETARG_BOOL(2);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Oid			heapoid = IndexGetRelation(indexoid, true);
 	Relation	heap = NULL;
@@ -75,10 +76,19 @@ vecrec_verify_index(PG_FUNCTION_ARGS)
 
 	ctx = AllocSetContextCreate(CurrentMemoryContext, "vecrec verify", ALLOCSET_DEFAULT_SIZES);
 	oldCtx = MemoryContextSwitchTo(ctx);
+	if (heapallindexed && heap == NULL)
+		elog(ERROR, "could not find the table of index \"%s\"", RelationGetRelationName(index));
 	if (index->rd_indam->ambuild == ivfflatbuild)
+	{
+		if (heapallindexed)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("heapallindexed is not supported for ivfflat indexes yet"),
+					 errhint("Run vecrec.verify_index on an ivfflat index without heapallindexed; its \"entries\" row counts the index entries.")));
 		IvfCheckIndex(index, strict, report_row, rsinfo);
+	}
 	else
-		HnswCheckIndex(index, strict, report_row, rsinfo);
+		HnswCheckIndex(index, heapallindexed ? heap : NULL, strict, report_row, rsinfo);
 	MemoryContextSwitchTo(oldCtx);
 	MemoryContextDelete(ctx);
 

@@ -510,7 +510,8 @@ extern void hnswbuildempty(Relation index);
 
 /* hnswcheck.c */
 typedef void (*HnswCheckReport) (void *arg, const char *check, bool ok, const char *detail);
-extern void HnswCheckIndex(Relation index, bool strict, HnswCheckReport report, void *arg);
+extern void HnswCheckIndex(Relation index, Relation heap, bool strict, HnswCheckReport report,
+						   void *arg);
 
 /* hnswinsert.c */
 extern void HnswInsertTuple(Relation index, Datum value, ItemPointer heaptid, bool building);

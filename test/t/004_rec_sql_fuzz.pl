@@ -456,7 +456,7 @@ is($node->safe_psql('shop', q{SELECT count(*) FROM pg_stat_activity WHERE backen
 	'server up');
 like(slurp_log($node), qr/^(?!.*(server process .* was terminated|terminating any other active server processes))/s,
 	'no backend crashed');
-is($node->safe_psql('shop', q{SELECT bool_and(ok) FROM vecrec.verify_index('items_embedding_idx')}), 't',
+is($node->safe_psql('shop', q{SELECT bool_and(ok) FROM vecrec.verify_index('items_embedding_idx', true, true)}), 't',
 	'verify_index');
 $node->stop;
 
