@@ -398,7 +398,7 @@ CREATE FUNCTION vecrec.verify_index(index regclass, strict boolean DEFAULT false
 	RETURNS TABLE ("check" text, ok boolean, detail text)
 	AS 'MODULE_PATHNAME', 'vecrec_verify_index' LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
 
-COMMENT ON FUNCTION vecrec.verify_index(regclass, boolean, boolean) IS 'structural checks of an hnsw or ivfflat index, one row per check; strict raises the first problem as an error; heapallindexed (hnsw) checks that every live table row is in the index';
+COMMENT ON FUNCTION vecrec.verify_index(regclass, boolean, boolean) IS 'structural checks of an hnsw or ivfflat index, one row per check; strict raises the first problem as an error; heapallindexed checks that every live table row is in the index';
 
 -- ===========================================================================
 -- recommendation primitives (src/rec/): session and profile vectors,

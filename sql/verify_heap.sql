@@ -1,4 +1,4 @@
--- verify_heap: vecrec.verify_index(..., heapallindexed => true) on hnsw
+-- verify_heap: vecrec.verify_index(..., heapallindexed => true) on hnsw and ivfflat
 
 CREATE TABLE vh (id int PRIMARY KEY, tag int, v vector(3), note text) WITH (fillfactor = 50);
 INSERT INTO vh SELECT i, i % 4, ARRAY[sin(i), cos(i), i / 100.0] FROM generate_series(1, 300) i;
@@ -37,8 +37,21 @@ SELECT count(*) FROM vecrec.verify_index('vh_idx', true, true);
 REINDEX INDEX vh_idx;
 SELECT ok, detail FROM vecrec.verify_index('vh_idx', true, true) WHERE "check" = 'heapallindexed';
 
--- ivfflat: not yet
+-- ivfflat, flat and sq8 lists
 CREATE INDEX vh_ivf ON vh USING ivfflat (v vector_l2_ops) WITH (lists = 2);
-SELECT count(*) FROM vecrec.verify_index('vh_ivf', heapallindexed => true);
-SELECT count(*) FROM vecrec.verify_index('vh_ivf');
+CREATE INDEX vh_sq8 ON vh USING ivfflat (v vector_ip_ops) WITH (lists = 3, quantizer = 'sq8') WHERE tag <> 2;
+SELECT i.relname, v.ok, v.detail FROM pg_class i, vecrec.verify_index(i.oid, true, true) v
+ WHERE i.relname IN ('vh_ivf', 'vh_sq8') AND v."check" = 'heapallindexed' ORDER BY 1;
+DELETE FROM vh WHERE id BETWEEN 61 AND 70;
+UPDATE vh SET v = v + v WHERE id BETWEEN 71 AND 80;
+VACUUM vh;
+UPDATE pg_index SET indisready = false WHERE indexrelid = 'vh_sq8'::regclass;
+INSERT INTO vh SELECT i, 1, ARRAY[0, i, 0] FROM generate_series(3101, 3103) i;
+UPDATE pg_index SET indisready = true WHERE indexrelid = 'vh_sq8'::regclass;
+SELECT i.relname, v.ok, regexp_replace(v.detail, '\(\d+,\d+\)', '(b,o)') AS detail
+  FROM pg_class i, vecrec.verify_index(i.oid, heapallindexed => true) v
+ WHERE i.relname IN ('vh_ivf', 'vh_sq8') AND v."check" = 'heapallindexed' ORDER BY 1;
+\set VERBOSITY terse
+SELECT count(*) FROM vecrec.verify_index('vh_sq8', true, true);
+\set VERBOSITY default
 DROP TABLE vh;

@@ -26,14 +26,11 @@
 #include "postgres.h"
 
 #include "access/genam.h"
-#include "access/tableam.h"
-#include "catalog/index.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
-#include "utils/snapmgr.h"
 
 #include "compat.h"
 #include "hnsw.h"
@@ -423,30 +420,12 @@ check_meta(CheckState *cs)
 	return ok;
 }
 
-/* The heap row of an element, for the heapallindexed pass */
-typedef struct CheckHeapTid
-{
-	ItemPointerData tid;
-	bool		reached;
-} CheckHeapTid;
-
-/* State of the heapallindexed pass */
+/* Heap rows of the elements, for the heapallindexed pass */
 typedef struct CheckHeapState
 {
-	CheckHeapTid *tids;			/* of elements not marked deleted, sorted */
+	VerifyHeapTid *tids;
 	int64		ntids;
-	int64		nrows;			/* live heap rows with a non-NULL value */
-	int64		nmissing;		/* ... without an element */
-	int64		nunreached;		/* ... whose element is unreachable */
-	ItemPointerData first;		/* first missing row */
 } CheckHeapState;
-
-static int
-heap_tid_cmp(const void *a, const void *b)
-{
-	return ItemPointerCompare((ItemPointer) &((const CheckHeapTid *) a)->tid,
-							  (ItemPointer) &((const CheckHeapTid *) b)->tid);
-}
 
 /* for_each_element: remember the heap row of an element not marked deleted */
 static void
@@ -461,77 +440,23 @@ collect_heap_tid(CheckState *cs, BlockNumber blkno, OffsetNumber off, HnswElemen
 	hs->ntids++;
 }
 
-/* table_index_build_scan callback: is this live row in the index? */
-static void
-check_heap_row(Relation index, ItemPointer tid, Datum *values, bool *isnull, bool tupleIsAlive,
-			   void *arg)
-{
-	CheckHeapState *hs = arg;
-	CheckHeapTid key;
-	CheckHeapTid *found;
-
-	if (isnull[0] || !tupleIsAlive)
-		return;					/* NULLs are not indexed */
-	hs->nrows++;
-	key.tid = *tid;
-	found = bsearch(&key, hs->tids, hs->ntids, sizeof(CheckHeapTid), heap_tid_cmp);
-	if (found == NULL)
-	{
-		if (hs->nmissing++ == 0)
-			hs->first = *tid;
-	}
-	else if (!found->reached)
-		hs->nunreached++;
-}
-
 /*
- * heapallindexed: every row of the heap that the snapshot sees (taken
- * before the index was read, so rows committed since are not expected)
- * has an element in the index that is not marked deleted; the rows whose
- * element the graph cannot reach are counted (no scan returns them)
+ * heapallindexed: every row of the heap the snapshot sees has an element
+ * not marked deleted; rows whose element the graph cannot reach (no scan
+ * returns them) are counted
  */
 static void
 check_heap(CheckState *cs, Relation heap, Snapshot snapshot)
 {
 	CheckHeapState hs;
-	IndexInfo  *indexInfo = BuildIndexInfo(cs->index);
-	TableScanDesc scan;
-	char		detail[256];
-	bool		ok;
 
-	memset(&hs, 0, sizeof(hs));
-	hs.tids = palloc_extended(sizeof(CheckHeapTid) * Max(cs->nelements, 1), MCXT_ALLOC_HUGE);
+	hs.tids = palloc_extended(sizeof(VerifyHeapTid) * Max(cs->nelements, 1), MCXT_ALLOC_HUGE);
+	hs.ntids = 0;
 	cs->heap = &hs;
 	for_each_element(cs, collect_heap_tid);
 	cs->heap = NULL;
-	qsort(hs.tids, hs.ntids, sizeof(CheckHeapTid), heap_tid_cmp);
-
-	/* as amcheck does: an MVCC snapshot, so no waiting on other transactions */
-	indexInfo->ii_Concurrent = true;
-	indexInfo->ii_Unique = false;
-	indexInfo->ii_ExclusionOps = NULL;
-	indexInfo->ii_ExclusionProcs = NULL;
-	indexInfo->ii_ExclusionStrats = NULL;
-	scan = table_beginscan_strat(heap, snapshot, 0, NULL, true, false);
-	table_index_build_scan(heap, cs->index, indexInfo, true, false, check_heap_row, &hs, scan);
-
-	ok = hs.nmissing == 0;
-	if (ok)
-		snprintf(detail, sizeof(detail),
-				 INT64_FORMAT " live heap rows, all in the index (" INT64_FORMAT " in elements unreachable from the entry point)",
-				 hs.nrows, hs.nunreached);
-	else
-		snprintf(detail, sizeof(detail),
-				 INT64_FORMAT " of " INT64_FORMAT " live heap rows have no element, the first at (%u,%u)",
-				 hs.nmissing, hs.nrows, ItemPointerGetBlockNumber(&hs.first),
-				 ItemPointerGetOffsetNumber(&hs.first));
-	if (!ok && cs->strict)
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" lacks rows of table \"%s\"", RelationGetRelationName(cs->index),
-						RelationGetRelationName(heap)),
-				 errdetail("%s.", detail)));
-	cs->report(cs->report_arg, "heapallindexed", ok, detail);
+	VerifyHeapAllIndexed(cs->index, heap, snapshot, hs.tids, hs.ntids, true, cs->strict,
+						 cs->report, cs->report_arg);
 	pfree(hs.tids);
 }
 
@@ -540,7 +465,8 @@ check_heap(CheckState *cs, Relation heap, Snapshot snapshot)
  * a heap, the heapallindexed pass too
  */
 void
-HnswCheckIndex(Relation index, Relation heap, bool strict, HnswCheckReport report, void *arg)
+HnswCheckIndex(Relation index, Relation heap, Snapshot snapshot, bool strict,
+			   HnswCheckReport report, void *arg)
 {
 	CheckState	cs;
 	int64		reached;
@@ -548,7 +474,6 @@ HnswCheckIndex(Relation index, Relation heap, bool strict, HnswCheckReport repor
 	ItemPointerData entry;
 	CheckElement *ce;
 	int			maxlevel = -1;
-	Snapshot	snapshot = NULL;
 
 	memset(&cs, 0, sizeof(cs));
 	cs.index = index;
@@ -556,16 +481,9 @@ HnswCheckIndex(Relation index, Relation heap, bool strict, HnswCheckReport repor
 	cs.report_arg = arg;
 	cs.strict = strict;
 	initStringInfo(&cs.first);
-	/* the heap pass expects the rows committed before the index is read */
-	if (heap)
-		snapshot = RegisterSnapshot(GetTransactionSnapshot());
 	cs.nblocks = RelationGetNumberOfBlocks(index);
 	if (cs.nblocks == 0 || !check_meta(&cs))
-	{
-		if (heap)
-			UnregisterSnapshot(snapshot);
 		return;
-	}
 
 	cs.maxoff = palloc0(sizeof(OffsetNumber) * cs.nblocks);
 	cs.elems = palloc0(sizeof(CheckElement *) * cs.nblocks);
@@ -611,8 +529,5 @@ HnswCheckIndex(Relation index, Relation heap, bool strict, HnswCheckReport repor
 	report(arg, "reachability", true, detail);
 
 	if (heap)
-	{
 		check_heap(&cs, heap, snapshot);
-		UnregisterSnapshot(snapshot);
-	}
 }
