@@ -57,7 +57,8 @@ ifdef VECREC_BOOTSTRAPPED
 $(error PGXS not found even after scripts/deps.sh (PG_CONFIG=$(PG_CONFIG)); pass PG_CONFIG=/path/to/pg_config)
 endif
 .DEFAULT_GOAL := all
-BOOTSTRAP_TARGETS = all install installcheck installcheck-tmp tap deps test demo demo-stop bench bench-distance fuzz
+BOOTSTRAP_TARGETS = all install installcheck installcheck-tmp tap deps test demo demo-stop bench bench-distance \
+	fuzz test-long test-valgrind
 .PHONY: $(BOOTSTRAP_TARGETS)
 $(BOOTSTRAP_TARGETS):
 	bash scripts/deps.sh

@@ -7,6 +7,8 @@
 #   make node-deps         npm packages of the Node.js client test (test/node)
 #   make bench-fresh       catalog freshness benchmark (bench/bench_fresh.sh)
 #   make test-long         the fuzz and concurrency TAP tests at 10x their size
+#   make test-valgrind     a part of the regression suite with the server under
+#                          valgrind memcheck (scripts/valgrind.sh); VALGRIND_TESTS=...
 #   make fuzz              libFuzzer on the vector parsers and the tokenizer,
 #                          FUZZ_SECONDS (60) per target; new coverage is merged
 #                          into test/fuzz/corpus/ (commit it); needs clang
@@ -28,7 +30,7 @@ TAP_ENV = PG_REGRESS='$(top_builddir)/src/test/regress/pg_regress' \
 	PG_PERL_LIB='$(top_srcdir)/src/test/perl' \
 	PROVE='$(PROVE)' PROVE_FLAGS='$(PROVE_FLAGS)' DEF_PGPORT='$(DEF_PGPORT)'
 
-.PHONY: fuzz test-long test deps node-deps installcheck-tmp regress tap prove-tmp demo demo-stop bench bench-distance bench-ivf bench-rec bench-recommend bench-fresh
+.PHONY: fuzz test-long test-valgrind test deps node-deps installcheck-tmp regress tap prove-tmp demo demo-stop bench bench-distance bench-ivf bench-rec bench-recommend bench-fresh
 
 deps:
 	@bash scripts/deps.sh
@@ -138,3 +140,17 @@ test-long: deps
 	$(SUBMAKE) install
 	VECREC_FUZZ_INPUTS=200000 VECREC_SQL_FUZZ_INPUTS=15000 VECREC_MIX_TX=5000 \
 		$(SUBMAKE) tap PROVE_TESTS='$(LONG_TESTS)'
+
+# The regression tests of the C code paths (type I/O, kernels, both index
+# AMs, quantized lists, the recommendation primitives, recommend(), the
+# embedder and triggers, verify_index) against a server under valgrind;
+# fails on any error report whose stack passes through vecrec.so.  Not part
+# of make test.
+VALGRIND_TESTS ?= vector_type bad_input copy cast operators functions aggregates kernels \
+	hnsw_l2 hnsw_cosine ivf_l2 ivf_quant rec_session rec_mmr reco_rules reco_recommend \
+	reco_feedback fresh_embed fresh_triggers verify_heap
+test-valgrind:
+	@bash scripts/deps.sh valgrind
+	$(SUBMAKE) all
+	$(SUBMAKE) install
+	@PG_CONFIG='$(PG_CONFIG)' bash scripts/valgrind.sh $(VALGRIND_TESTS)
