@@ -28,12 +28,14 @@
 
 #include "vecparse.h"
 
+/* The white space the text format allows around elements and brackets */
 static inline int
 is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
 
+/* First non-space at or after p */
 static inline const char *
 skip_space(const char *p)
 {
@@ -131,13 +133,14 @@ VecParseText(const char *lit, float *x, int capacity, VecParseResult *res)
 	return VP_OK;
 }
 
-/* Big-endian int16 and float4 */
+/* Big-endian int16 at p */
 static inline int
 get_int16(const unsigned char *p)
 {
 	return (int16_t) (uint16_t) ((p[0] << 8) | p[1]);
 }
 
+/* Big-endian float4 at p */
 static inline float
 get_float4(const unsigned char *p)
 {

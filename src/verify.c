@@ -43,6 +43,7 @@ typedef struct VerifyHeapState
 	ItemPointerData first;		/* first missing row */
 } VerifyHeapState;
 
+/* Heap TID order, for qsort and bsearch */
 static int
 heap_tid_cmp(const void *a, const void *b)
 {
