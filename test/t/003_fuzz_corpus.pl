@@ -4,7 +4,9 @@
 # with ASan and UBSan when the compiler has them.  A property violation
 # aborts the replay program.  Then the text-parser corpus is fed to the
 # server's vector input and the tokenizer corpus to vecrec.tokenize: each
-# input is accepted or fails with a clean data error, and the server stays up.
+# input is accepted or fails with a clean data error, and the server stays up;
+# the accepted vectors, cut or padded to 3 dimensions, then go into an hnsw
+# and an ivfflat index, which verify_index checks.
 use strict;
 use warnings;
 use FindBin;
@@ -85,6 +87,23 @@ my @bad = grep { my ($k, $r) = split /\|/; $r ne 'ok' && $r !~ /^(22|54)/ } spli
 is(scalar(@bad), 0, "$n corpus inputs: accepted or a data exception (22xxx) or limit (54xxx)")
 	or diag(join("\n", @bad));
 like($res, qr/vector_text\|ok\|/, 'some text inputs parse');
+# the accepted vectors (huge and tiny magnitudes among them), cut or padded
+# to 3 dimensions, into an hnsw and an ivfflat index
+$node->safe_psql('ascii', q{
+	CREATE TABLE accepted AS
+		SELECT n, (((lit::vector)::real[])[1:3] || '{0,0,0}'::real[])[1:3]::vector(3) AS v
+		  FROM inputs WHERE kind = 'vector_text' AND try_input(kind, lit) = 'ok';
+	CREATE INDEX acc_hnsw ON accepted USING hnsw (v vector_l2_ops);
+	CREATE INDEX acc_ivf ON accepted USING ivfflat (v vector_l2_ops) WITH (lists = 4);
+});
+note('accepted vectors: ' . $node->safe_psql('ascii', 'SELECT count(*) FROM accepted'));
+for my $idx ('acc_hnsw', 'acc_ivf')
+{
+	my $out = $node->safe_psql('ascii',
+		qq{SELECT "check" || '|' || ok || '|' || detail FROM vecrec.verify_index('$idx', heapallindexed => true)});
+	my @bad = grep { (split /\|/)[1] ne 'true' } split /\n/, $out;
+	is(scalar(@bad), 0, "verify_index('$idx') passes over the corpus vectors") or diag($out);
+}
 is($node->safe_psql('ascii', 'SELECT 1'), '1', 'server still up');
 $node->stop;
 done_testing();
