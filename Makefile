@@ -18,7 +18,7 @@ HNSW_OBJS = src/hnsw/hnsw.o src/hnsw/hnswbuild.o src/hnsw/hnswinsert.o src/hnsw/
 IVF_OBJS = src/ivf/ivf.o src/ivf/ivfbuild.o src/ivf/ivfkmeans.o src/ivf/ivfinsert.o src/ivf/ivfscan.o \
 	src/ivf/ivfutils.o src/ivf/ivfvacuum.o src/ivf/ivfcheck.o src/ivf/ivfquant.o
 REC_OBJS = src/rec/recutils.o src/rec/session.o src/rec/eventweight.o src/rec/blend.o src/rec/mmr.o
-OBJS = src/vecrec.o src/vector.o src/distance.o src/verify.o src/exactscan.o $(KERNEL_OBJS) $(HNSW_OBJS) $(IVF_OBJS) \
+OBJS = src/vecrec.o src/vector.o src/vecparse.o src/distance.o src/verify.o src/exactscan.o $(KERNEL_OBJS) $(HNSW_OBJS) $(IVF_OBJS) \
 	$(REC_OBJS)
 # recommend(): GUCs, filter check, request id
 RECO_OBJS = src/rec/reco.o
@@ -37,7 +37,7 @@ REGRESS = vector_type cast operators functions aggregates btree bad_input copy k
 	rec_catalog rec_session rec_blend rec_mmr \
 	reco_rules reco_recommend reco_feedback \
 	fresh_embed fresh_triggers \
-	comments
+	verify_heap comments
 REGRESS_OPTS = --inputdir=. --outputdir=. --load-extension=$(EXTENSION)
 
 # Optimise, but never for the build machine's CPU: faster kernels are picked at run time.
@@ -57,7 +57,8 @@ ifdef VECREC_BOOTSTRAPPED
 $(error PGXS not found even after scripts/deps.sh (PG_CONFIG=$(PG_CONFIG)); pass PG_CONFIG=/path/to/pg_config)
 endif
 .DEFAULT_GOAL := all
-BOOTSTRAP_TARGETS = all install installcheck installcheck-tmp tap deps test demo demo-stop bench bench-distance
+BOOTSTRAP_TARGETS = all install installcheck installcheck-tmp tap deps test demo demo-stop bench bench-distance \
+	fuzz test-long test-valgrind
 .PHONY: $(BOOTSTRAP_TARGETS)
 $(BOOTSTRAP_TARGETS):
 	bash scripts/deps.sh
@@ -108,7 +109,30 @@ test/tokenize/test_tokenize: test/tokenize/test_tokenize.c src/rec/tokenize.c sr
 	$(CC) $(KT_CFLAGS) -I$(srcdir)/src/rec -o $@ test/tokenize/test_tokenize.c src/rec/tokenize.c
 EXTRA_CLEAN += test/tokenize/test_tokenize
 
+# Fuzz harnesses (test/fuzz): the parsers of src/vecparse.c and the
+# tokenizer of src/rec/tokenize.c, built outside the server.  "make fuzz"
+# builds them with clang and libFuzzer (test/fuzz/build/fuzz_*, see
+# test/fuzz/run.sh); the replay programs run the committed corpus through
+# the same harness functions without libFuzzer (TAP 003), with ASan and
+# UBSan when the compiler has them.
+FUZZ_TARGETS = vector_text vector_binary tokenize
+FUZZ_SRCS = src/vecparse.c src/rec/tokenize.c
+FUZZ_HDRS = src/vecparse.h src/rec/tokenize.h
+FUZZ_CFLAGS = -g -O1 -Wall -Wextra -Werror -I$(srcdir)/src -I$(srcdir)/src/rec
+FUZZ_CLANG ?= $(firstword $(shell command -v clang clang-14 2>/dev/null) clang)
+REPLAY_SAN := $(shell echo 'int main(void){return 0;}' | \
+	$(CC) -fsanitize=address,undefined -x c - -o /dev/null 2>/dev/null && \
+	echo -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+FUZZ_REPLAY_BINS = $(addprefix test/fuzz/replay_,$(FUZZ_TARGETS))
+test/fuzz/replay_%: test/fuzz/fuzz_%.c test/fuzz/replay.c $(FUZZ_SRCS) $(FUZZ_HDRS)
+	$(CC) $(FUZZ_CFLAGS) $(REPLAY_SAN) -o $@ $< test/fuzz/replay.c $(FUZZ_SRCS) -lm
+test/fuzz/build/fuzz_%: test/fuzz/fuzz_%.c $(FUZZ_SRCS) $(FUZZ_HDRS)
+	@mkdir -p test/fuzz/build
+	$(FUZZ_CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-o $@ $< $(FUZZ_SRCS) -lm
+EXTRA_CLEAN += $(FUZZ_REPLAY_BINS) test/fuzz/build test/fuzz/work
+
 # Test, demo and benchmark targets
 include mk/targets.mk
-tap prove-tmp: test/kernels/test_kernels test/tokenize/test_tokenize
+tap prove-tmp: test/kernels/test_kernels test/tokenize/test_tokenize $(FUZZ_REPLAY_BINS)
 endif

@@ -6,6 +6,12 @@
 #   make deps              install missing Debian packages
 #   make node-deps         npm packages of the Node.js client test (test/node)
 #   make bench-fresh       catalog freshness benchmark (bench/bench_fresh.sh)
+#   make test-long         the fuzz and concurrency TAP tests at 10x their size
+#   make test-valgrind     a part of the regression suite with the server under
+#                          valgrind memcheck (scripts/valgrind.sh); VALGRIND_TESTS=...
+#   make fuzz              libFuzzer on the vector parsers and the tokenizer,
+#                          FUZZ_SECONDS (60) per target; new coverage is merged
+#                          into test/fuzz/corpus/ (commit it); needs clang
 #
 # The throwaway clusters live under /tmp and are removed afterwards; as root
 # they run as the postgres user. See scripts/pgcluster.sh.
@@ -15,7 +21,8 @@ SUBMAKE = $(MAKE) --no-print-directory
 
 # Helper programs the TAP tests run (built from the Makefile's rules).
 TEST_BINS = $(if $(wildcard test/kernels/test_kernels.c),test/kernels/test_kernels) \
-	$(if $(wildcard test/tokenize/test_tokenize.c),test/tokenize/test_tokenize)
+	$(if $(wildcard test/tokenize/test_tokenize.c),test/tokenize/test_tokenize) \
+	$(FUZZ_REPLAY_BINS)
 
 # Binaries and test support files of the server we build against.
 export PG_BINDIR := $(bindir)
@@ -23,7 +30,7 @@ TAP_ENV = PG_REGRESS='$(top_builddir)/src/test/regress/pg_regress' \
 	PG_PERL_LIB='$(top_srcdir)/src/test/perl' \
 	PROVE='$(PROVE)' PROVE_FLAGS='$(PROVE_FLAGS)' DEF_PGPORT='$(DEF_PGPORT)'
 
-.PHONY: test deps node-deps installcheck-tmp regress tap prove-tmp demo demo-stop bench bench-distance bench-ivf bench-rec bench-recommend bench-fresh
+.PHONY: fuzz test-long test-valgrind test deps node-deps installcheck-tmp regress tap prove-tmp demo demo-stop bench bench-distance bench-ivf bench-rec bench-recommend bench-fresh
 
 deps:
 	@bash scripts/deps.sh
@@ -116,3 +123,36 @@ bench:
 	bash bench/bench_recommend.sh || rc=1; \
 	PG_CONFIG='$(PG_CONFIG)' bash bench/bench_fresh.sh || rc=1; \
 	exit $$rc
+
+# libFuzzer, FUZZ_SECONDS per target (test/fuzz/run.sh); installs clang and
+# the libFuzzer runtime on Debian first.  Fails on a crash, leaving the
+# input in test/fuzz/work/.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@bash scripts/deps.sh clang libclang-rt-14-dev
+	$(SUBMAKE) $(addprefix test/fuzz/build/fuzz_,$(FUZZ_TARGETS))
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash test/fuzz/run.sh $(FUZZ_TARGETS)
+
+# Long variants of the TAP tests that take a size (not part of make test):
+# 200,000 mutated vector literals (002), 15,000 rule matches and filters
+# (004), 40,000 pgbench transactions (051).
+LONG_TESTS = test/t/002_input_fuzz.pl test/t/004_rec_sql_fuzz.pl test/t/051_pgbench_mix.pl
+test-long: deps
+	$(SUBMAKE) all $(TEST_BINS)
+	$(SUBMAKE) install
+	VECREC_FUZZ_INPUTS=200000 VECREC_SQL_FUZZ_INPUTS=15000 VECREC_MIX_TX=5000 \
+		$(SUBMAKE) tap PROVE_TESTS='$(LONG_TESTS)'
+
+# The regression tests of the C code paths (type I/O, kernels, both index
+# AMs, quantized lists, the recommendation primitives, recommend(), the
+# embedder and triggers, verify_index) against a server under valgrind;
+# fails on any error report whose stack passes through vecrec.so.  Not part
+# of make test.
+VALGRIND_TESTS ?= vector_type bad_input copy cast operators functions aggregates kernels \
+	hnsw_l2 hnsw_cosine ivf_l2 ivf_quant rec_session rec_mmr reco_rules reco_recommend \
+	reco_feedback fresh_embed fresh_triggers verify_heap
+test-valgrind:
+	@bash scripts/deps.sh valgrind
+	$(SUBMAKE) all
+	$(SUBMAKE) install
+	@PG_CONFIG='$(PG_CONFIG)' bash scripts/valgrind.sh $(VALGRIND_TESTS)

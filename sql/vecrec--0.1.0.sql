@@ -393,11 +393,12 @@ COMMENT ON OPERATOR FAMILY vector_cosine_ops USING ivfflat IS 'ivfflat by cosine
 
 -- index verification
 
-CREATE FUNCTION vecrec.verify_index(index regclass, strict boolean DEFAULT false)
+CREATE FUNCTION vecrec.verify_index(index regclass, strict boolean DEFAULT false,
+									 heapallindexed boolean DEFAULT false)
 	RETURNS TABLE ("check" text, ok boolean, detail text)
 	AS 'MODULE_PATHNAME', 'vecrec_verify_index' LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
 
-COMMENT ON FUNCTION vecrec.verify_index(regclass, boolean) IS 'structural checks of an hnsw or ivfflat index, one row per check; strict raises the first problem as an error';
+COMMENT ON FUNCTION vecrec.verify_index(regclass, boolean, boolean) IS 'structural checks of an hnsw or ivfflat index, one row per check; strict raises the first problem as an error; heapallindexed checks that every live table row is in the index';
 
 -- ===========================================================================
 -- recommendation primitives (src/rec/): session and profile vectors,
@@ -495,7 +496,7 @@ INSERT INTO vecrec.event_weights (event, weight, builtin) VALUES
 	('purchase', 8, true);
 
 CREATE FUNCTION vecrec.event_weights_edit() RETURNS trigger
-	LANGUAGE plpgsql SET search_path = pg_catalog AS
+	LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
 $$
 BEGIN
 	IF TG_OP = 'INSERT' THEN
@@ -510,6 +511,8 @@ CREATE TRIGGER event_weights_edit BEFORE INSERT OR UPDATE ON vecrec.event_weight
 	FOR EACH ROW EXECUTE FUNCTION vecrec.event_weights_edit();
 
 SELECT pg_catalog.pg_extension_config_dump('vecrec.event_weights', 'WHERE NOT builtin');
+-- log_event(), event_weight() and refresh_profiles() read it as their caller
+GRANT SELECT ON vecrec.event_weights TO PUBLIC;
 
 CREATE FUNCTION vecrec.event_weight(event text) RETURNS double precision
 	AS 'MODULE_PATHNAME', 'rec_event_weight' LANGUAGE C STABLE STRICT PARALLEL SAFE;
@@ -1034,7 +1037,7 @@ DECLARE
 	r record;
 	cond text;
 	blocks text := '';
-	boost_sql text := '1::float8';
+	boost_sql text := '1::pg_catalog.float8';
 	nboost int := 0;
 	cap_exprs text[] := '{}';
 	cap_limits int[] := '{}';
@@ -1107,15 +1110,17 @@ BEGIN
 		 ORDER BY ru.id
 	LOOP
 		cond := nullif(concat_ws(' AND ', r.match_sql,
-								 CASE WHEN r.item_id IS NOT NULL THEN format('t.%I = %L::bigint', idc, r.item_id) END), '');
+								 CASE WHEN r.item_id IS NOT NULL
+								      THEN format('t.%I OPERATOR(pg_catalog.=) %L::pg_catalog.int8', idc, r.item_id) END), '');
 		CASE r.action
 		WHEN 'block' THEN
 			blocks := blocks || format(' AND NOT coalesce(%s, false)', cond);
 		WHEN 'boost' THEN
-			boost_sql := boost_sql || format(' * CASE WHEN %s THEN %L::float8 ELSE 1 END', cond, r.value);
+			boost_sql := boost_sql || format(' OPERATOR(pg_catalog.*) CASE WHEN %s THEN %L::pg_catalog.float8 ELSE 1::pg_catalog.float8 END',
+											 cond, r.value);
 			nboost := nboost + 1;
 		WHEN 'cap' THEN
-			cap_exprs := cap_exprs || format('CASE WHEN %s THEN t.%I::text END', coalesce(cond, 'true'), r.group_by);
+			cap_exprs := cap_exprs || format('CASE WHEN %s THEN t.%I::pg_catalog.text END', coalesce(cond, 'true'), r.group_by);
 			cap_limits := cap_limits || r.value::int;
 			ncaps := ncaps + 1;
 		WHEN 'pin' THEN
@@ -1126,12 +1131,12 @@ BEGIN
 		END CASE;
 	END LOOP;
 
-	where_sql := format('NOT (t.%I = ANY ($2))', idc) || blocks;
+	where_sql := format('NOT (t.%I OPERATOR(pg_catalog.=) ANY ($2))', idc) || blocks;
 	IF p_filter IS NOT NULL THEN
 		where_sql := where_sql || E' AND (' || p_filter || E'\n)';
 	END IF;
 	grp_sql := CASE WHEN ncaps > 0 THEN 'ARRAY[' || array_to_string(cap_exprs, ', ') || ']'
-	                ELSE 'ARRAY[NULL::text]' END;
+	                ELSE 'ARRAY[NULL::pg_catalog.text]' END;
 
 	LOOP
 		-- an iterative hnsw scan hands out its r-th row from a search with
@@ -1144,48 +1149,56 @@ BEGIN
 		-- without a query, the most interacted rows, then the newest
 		IF p_query IS NOT NULL THEN
 			q := format($q$
-				SELECT count(*)::int, array_agg(c.id), array_agg(c.emb), array_agg(1 - c.dist),
-				       array_agg(c.boost), array_agg(c.grp)
-				  FROM (SELECT t.%1$I::bigint AS id, t.%2$I AS emb,
-				               (t.%2$I OPERATOR(@extschema@.<=>) $1)::float8 AS dist,
-				               %3$s AS boost, %4$s::text[] AS grp
+				SELECT pg_catalog.count(*)::pg_catalog.int4, pg_catalog.array_agg(c.id), pg_catalog.array_agg(c.emb),
+				       pg_catalog.array_agg(1::pg_catalog.float8 OPERATOR(pg_catalog.-) c.dist),
+				       pg_catalog.array_agg(c.boost), pg_catalog.array_agg(c.grp)
+				  FROM (SELECT t.%1$I::pg_catalog.int8 AS id, t.%2$I AS emb,
+				               (t.%2$I OPERATOR(@extschema@.<=>) $1)::pg_catalog.float8 AS dist,
+				               %3$s AS boost, %4$s::pg_catalog.text[] AS grp
 				          FROM %5$s t
-				         WHERE t.%2$I IS NOT NULL AND NOT (t.%1$I = ANY ($4)) AND %6$s
+				         WHERE t.%2$I IS NOT NULL AND NOT (t.%1$I OPERATOR(pg_catalog.=) ANY ($4)) AND %6$s
 				         ORDER BY %7$s
 				         LIMIT $3) c$q$,
 				idc, embc, boost_sql, grp_sql, p_catalog, where_sql,
-				format(CASE WHEN exhaustive THEN '(t.%I OPERATOR(@extschema@.<=>) $1) + 0'
+				format(CASE WHEN exhaustive
+				            THEN '(t.%I OPERATOR(@extschema@.<=>) $1)::pg_catalog.float8 OPERATOR(pg_catalog.+) 0::pg_catalog.float8'
 				            ELSE 't.%I OPERATOR(@extschema@.<=>) $1' END, embc));
 		ELSE
 			q := format($q$
-				SELECT count(*)::int, array_agg(c.id), NULL::@extschema@.vector[], array_agg(c.n),
-				       array_agg(c.boost), array_agg(c.grp)
-				  FROM (SELECT t.%1$I::bigint AS id, coalesce(e.n, 0)::float8 + 1 AS n,
-				               %3$s AS boost, %4$s::text[] AS grp
+				SELECT pg_catalog.count(*)::pg_catalog.int4, pg_catalog.array_agg(c.id), NULL::@extschema@.vector[],
+				       pg_catalog.array_agg(c.n), pg_catalog.array_agg(c.boost), pg_catalog.array_agg(c.grp)
+				  FROM (SELECT t.%1$I::pg_catalog.int8 AS id,
+				               coalesce(e.n, 0)::pg_catalog.float8 OPERATOR(pg_catalog.+) 1::pg_catalog.float8 AS n,
+				               %3$s AS boost, %4$s::pg_catalog.text[] AS grp
 				          FROM %5$s t
-				          LEFT JOIN (SELECT ev.item_id, count(*) AS n FROM vecrec.events ev
-				                      WHERE ev.catalog = $5 GROUP BY ev.item_id) e ON e.item_id = t.%1$I
-				         WHERE NOT (t.%1$I = ANY ($4)) AND %6$s
+				          LEFT JOIN (SELECT ev.item_id, pg_catalog.count(*) AS n FROM vecrec.events ev
+				                      WHERE ev.catalog OPERATOR(pg_catalog.=) $5 GROUP BY ev.item_id) e
+				                 ON e.item_id OPERATOR(pg_catalog.=) t.%1$I::pg_catalog.int8
+				         WHERE NOT (t.%1$I OPERATOR(pg_catalog.=) ANY ($4)) AND %6$s
 				         ORDER BY coalesce(e.n, 0) DESC, t.%1$I DESC
 				         LIMIT $3) c$q$,
 				idc, embc, boost_sql, grp_sql, p_catalog, where_sql);
 			exhaustive := true;
 		END IF;
-		-- the filter is the caller's SQL: resolve its names with the caller's search_path
-		PERFORM set_config('search_path', p_search_path, true);
+		-- the filter is the caller's SQL: resolve its names with the caller's
+		-- search_path, behind pg_catalog (as when it is not named); the SQL
+		-- around the filter qualifies every operator, function and type name,
+		-- so nothing in the caller's schemas can stand in for them
+		PERFORM set_config('search_path', concat_ws(', ', 'pg_catalog', nullif(p_search_path, '')), true);
 		BEGIN
 			EXECUTE q INTO nfetched, o_ids, o_embs, o_vals, o_boost, o_grp
 				USING p_query, coalesce(p_exclude, '{}'), lim, pin_ids, p_catalog;
 			-- pinned rows still obey the filter, the exclusions and the blocks
 			p_ids := NULL;
-			IF cardinality(pin_ids) > 0 THEN
+			IF pg_catalog.cardinality(pin_ids) OPERATOR(pg_catalog.>) 0 THEN
 				EXECUTE format($q$
-					SELECT array_agg(c.id), array_agg(c.val), array_agg(c.grp)
-					  FROM (SELECT t.%1$I::bigint AS id,
+					SELECT pg_catalog.array_agg(c.id), pg_catalog.array_agg(c.val), pg_catalog.array_agg(c.grp)
+					  FROM (SELECT t.%1$I::pg_catalog.int8 AS id,
 					               CASE WHEN $1 IS NULL THEN NULL
-					                    ELSE 1 - (t.%2$I OPERATOR(@extschema@.<=>) $1)::float8 END AS val,
-					               %3$s::text[] AS grp
-					          FROM %4$s t WHERE t.%1$I = ANY ($4) AND %5$s) c$q$,
+					                    ELSE 1::pg_catalog.float8 OPERATOR(pg_catalog.-)
+					                         (t.%2$I OPERATOR(@extschema@.<=>) $1)::pg_catalog.float8 END AS val,
+					               %3$s::pg_catalog.text[] AS grp
+					          FROM %4$s t WHERE t.%1$I OPERATOR(pg_catalog.=) ANY ($4) AND %5$s) c$q$,
 					idc, embc, grp_sql, p_catalog, where_sql)
 					INTO p_ids, p_vals, p_grp
 					USING p_query, coalesce(p_exclude, '{}'), lim, pin_ids;

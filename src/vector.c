@@ -32,6 +32,7 @@
 #include "compat.h"
 #include "distance.h"
 #include "vector.h"
+#include "vecparse.h"
 
 /*
  * Allocate a zeroed vector of the given number of dimensions
@@ -116,40 +117,14 @@ check_result(const Vector *r)
 					 errmsg("value out of range: overflow")));
 }
 
-static inline bool
-is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
-static inline char *
-skip_space(char *p)
-{
-	while (is_space(*p))
-		p++;
-	return p;
-}
-
-/*
- * Upper bound for the number of elements in a literal: one more than its
- * commas, capped just past the maximum so the parser can report it.
- */
-static int
-count_elements(const char *lit)
-{
-	int			n = 1;
-
-	for (const char *p = lit; *p && n <= VECTOR_MAX_DIM; p++)
-		if (*p == ',')
-			n++;
-	return n;
-}
-
 PG_FUNCTION_INFO_V1(vector_in);
 
+StaticAssertDecl(VECPARSE_MAX_DIM == VECTOR_MAX_DIM, "vecparse.h and vector.h disagree on the maximum dimensions");
+
 /*
- * Text input: '[1, 2.5, -3e-2]'.  Reports soft errors where the server
- * supports them, so pg_input_is_valid() works.
+ * Text input: '[1, 2.5, -3e-2]'.  The parsing is in vecparse.c; here the
+ * datum and the errors.  Reports soft errors where the server supports
+ * them, so pg_input_is_valid() works.
  */
 Datum
 vector_in(PG_FUNCTION_ARGS)
@@ -157,85 +132,65 @@ vector_in(PG_FUNCTION_ARGS)
 	char	   *lit = PG_GETARG_CSTRING(0);
 	int32		typmod = PG_GETARG_INT32(2);
 	Node	   *escontext = fcinfo->context;
-	Vector	   *result;
-	char	   *p = skip_space(lit);
-	int			dim = 0;
+	int			capacity = VecParseTextCapacity(lit);
+	Vector	   *result = capacity > 0 ? InitVector(capacity) : NULL;
+	VecParseResult res;
 
-	if (*p != '[')
-		ereturn(escontext, (Datum) 0,
-				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("invalid input syntax for type vector: \"%s\"", lit),
-				 errdetail("Vector contents must start with \"[\".")));
-	p = skip_space(p + 1);
-	if (*p == ']')
-		ereturn(escontext, (Datum) 0,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("vector must have at least 1 dimension")));
-
-	result = InitVector(Min(count_elements(p), VECTOR_MAX_DIM));
-	for (;;)
+	switch (VecParseText(lit, result ? result->x : NULL, capacity, &res))
 	{
-		char	   *end;
-		float		val;
-
-		if (dim == VECTOR_MAX_DIM)
+		case VP_OK:
+			break;
+		case VP_NO_BRACKET:
+			ereturn(escontext, (Datum) 0,
+					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					 errmsg("invalid input syntax for type vector: \"%s\"", lit),
+					 errdetail("Vector contents must start with \"[\".")));
+		case VP_EMPTY:
+			ereturn(escontext, (Datum) 0,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("vector must have at least 1 dimension")));
+		case VP_TOO_MANY:
 			ereturn(escontext, (Datum) 0,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("vector cannot have more than %d dimensions", VECTOR_MAX_DIM)));
-
-		/* strtof would skip leading spaces and accept "nan"; be strict */
-		if (*p == '\0' || is_space(*p) || *p == ',' || *p == ']')
+		case VP_EXPECTED_NUMBER:
 			ereturn(escontext, (Datum) 0,
 					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 					 errmsg("invalid input syntax for type vector: \"%s\"", lit),
-					 errdetail("Expected a number at position %d.", (int) (p - lit) + 1)));
-		errno = 0;
-		val = strtof(p, &end);
-		if (end == p)
-			ereturn(escontext, (Datum) 0,
-					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-					 errmsg("invalid input syntax for type vector: \"%s\"", lit),
-					 errdetail("Expected a number at position %d.", (int) (p - lit) + 1)));
-		if (isnan(val))
+					 errdetail("Expected a number at position %d.", res.pos + 1)));
+		case VP_NAN:
 			ereturn(escontext, (Datum) 0,
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("NaN not allowed in vector")));
-		if (errno == ERANGE && (val == 0 || isinf(val)))
+		case VP_OUT_OF_RANGE:
 			ereturn(escontext, (Datum) 0,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("\"%.*s\" is out of range for type vector", (int) (end - p), p),
+					 errmsg("\"%.*s\" is out of range for type vector", res.toklen, lit + res.pos),
 					 errhint("Vector elements must fit in real (float4): magnitudes from about 1e-45 to 3.4e38.")));
-		if (isinf(val))
+		case VP_INFINITE:
 			ereturn(escontext, (Datum) 0,
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("infinite value not allowed in vector")));
-		result->x[dim++] = val;
-
-		p = skip_space(end);
-		if (*p == ',')
-			p = skip_space(p + 1);
-		else if (*p == ']')
-			break;
-		else
+		case VP_EXPECTED_SEPARATOR:
 			ereturn(escontext, (Datum) 0,
 					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 					 errmsg("invalid input syntax for type vector: \"%s\"", lit),
-					 errdetail("Expected \",\" or \"]\" at position %d.", (int) (p - lit) + 1)));
+					 errdetail("Expected \",\" or \"]\" at position %d.", res.pos + 1)));
+		case VP_JUNK:
+			ereturn(escontext, (Datum) 0,
+					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					 errmsg("invalid input syntax for type vector: \"%s\"", lit),
+					 errdetail("Junk after closing right bracket.")));
+		default:
+			elog(ERROR, "unexpected vector text parser status at position %d", res.pos + 1);
 	}
-
-	p = skip_space(p + 1);
-	if (*p != '\0')
-		ereturn(escontext, (Datum) 0,
-				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("invalid input syntax for type vector: \"%s\"", lit),
-				 errdetail("Junk after closing right bracket.")));
-	if (typmod != -1 && typmod != dim)
+	if (typmod != -1 && typmod != res.dim)
 		ereturn(escontext, (Datum) 0,
 				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("expected %d dimensions, not %d", typmod, dim)));
+				 errmsg("expected %d dimensions, not %d", typmod, res.dim)));
 
-	result->dim = dim;
-	SET_VARSIZE(result, VECTOR_SIZE(dim));
+	result->dim = res.dim;
+	SET_VARSIZE(result, VECTOR_SIZE(res.dim));
 	PG_RETURN_VECTOR_P(result);
 }
 
@@ -296,40 +251,72 @@ vector_typmod_in(PG_FUNCTION_ARGS)
 PG_FUNCTION_INFO_V1(vector_recv);
 
 /*
- * Binary input: int16 dim, int16 reserved (zero), dim float4s
+ * Report a binary input error of vecparse.c
+ */
+static void
+report_binary_error(VecParseStatus status, const VecParseResult *res)
+{
+	switch (status)
+	{
+		case VP_SHORT_HEADER:
+			/* what pq_getmsgint says */
+			ereport(ERROR,
+					(errcode(ERRCODE_PROTOCOL_VIOLATION),
+					 errmsg("insufficient data left in message")));
+			break;
+		case VP_BAD_DIM:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("invalid number of dimensions in binary vector: %d", res->dim),
+					 errdetail("Dimensions must be between 1 and %d.", VECTOR_MAX_DIM)));
+			break;
+		case VP_BAD_RESERVED:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("invalid binary vector: reserved field is %d", res->reserved),
+					 errdetail("The reserved field after the dimensions must be zero.")));
+			break;
+		case VP_SHORT_DATA:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("invalid binary vector: %d dimensions but %d bytes of data",
+							res->dim, (int) res->avail)));
+			break;
+		case VP_NAN:
+			CheckVectorElement(NAN);
+			break;
+		case VP_INFINITE:
+			CheckVectorElement(INFINITY);
+			break;
+		default:
+			elog(ERROR, "unexpected vector binary parser status %d", (int) status);
+	}
+}
+
+/*
+ * Binary input: int16 dim, int16 reserved (zero), dim float4s (vecparse.c)
  */
 Datum
 vector_recv(PG_FUNCTION_ARGS)
 {
 	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
 	int32		typmod = PG_GETARG_INT32(2);
-	int16		dim = (int16) pq_getmsgint(buf, sizeof(int16));
-	int16		unused = (int16) pq_getmsgint(buf, sizeof(int16));
+	const unsigned char *data = (const unsigned char *) buf->data + buf->cursor;
+	size_t		len = buf->len - buf->cursor;
+	VecParseResult res;
+	VecParseStatus status;
 	Vector	   *result;
 
-	if (dim < 1 || dim > VECTOR_MAX_DIM)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid number of dimensions in binary vector: %d", dim),
-				 errdetail("Dimensions must be between 1 and %d.", VECTOR_MAX_DIM)));
-	if (unused != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid binary vector: reserved field is %d", unused),
-				 errdetail("The reserved field after the dimensions must be zero.")));
-	if (buf->len - buf->cursor < (int) sizeof(float) * dim)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid binary vector: %d dimensions but %d bytes of data",
-						dim, buf->len - buf->cursor)));
-	check_typmod(dim, typmod);
+	status = VecParseBinaryHeader(data, len, &res);
+	if (status != VP_OK)
+		report_binary_error(status, &res);
+	check_typmod(res.dim, typmod);
 
-	result = InitVector(dim);
-	for (int i = 0; i < dim; i++)
-	{
-		result->x[i] = pq_getmsgfloat4(buf);
-		CheckVectorElement(result->x[i]);
-	}
+	result = InitVector(res.dim);
+	status = VecParseBinary(data, len, result->x, res.dim, &res);
+	if (status != VP_OK)
+		report_binary_error(status, &res);
+	buf->cursor += res.consumed;
 	PG_RETURN_VECTOR_P(result);
 }
 

@@ -17,17 +17,117 @@
 
 #include "access/genam.h"
 #include "access/table.h"
+#include "access/tableam.h"
 #include "catalog/index.h"
 #include "catalog/pg_class.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 
 #include "compat.h"
 #include "hnsw.h"
 #include "ivf.h"
+
+/* State of the heapallindexed table scan */
+typedef struct VerifyHeapState
+{
+	VerifyHeapTid *tids;		/* sorted */
+	int64		ntids;
+	int64		nrows;			/* live heap rows with a non-NULL value */
+	int64		nmissing;		/* ... without an index entry */
+	int64		nunreached;		/* ... whose hnsw element is unreachable */
+	ItemPointerData first;		/* first missing row */
+} VerifyHeapState;
+
+/* Heap TID order, for qsort and bsearch */
+static int
+heap_tid_cmp(const void *a, const void *b)
+{
+	return ItemPointerCompare((ItemPointer) &((const VerifyHeapTid *) a)->tid,
+							  (ItemPointer) &((const VerifyHeapTid *) b)->tid);
+}
+
+/* table_index_build_scan callback: is this live row in the index? */
+static void
+check_heap_row(Relation index, ItemPointer tid, Datum *values, bool *isnull, bool tupleIsAlive,
+			   void *arg)
+{
+	VerifyHeapState *hs = arg;
+	VerifyHeapTid key;
+	VerifyHeapTid *found;
+
+	if (isnull[0] || !tupleIsAlive)
+		return;					/* NULLs are not indexed */
+	CHECK_FOR_INTERRUPTS();
+	hs->nrows++;
+	key.tid = *tid;
+	found = bsearch(&key, hs->tids, hs->ntids, sizeof(VerifyHeapTid), heap_tid_cmp);
+	if (found == NULL)
+	{
+		if (hs->nmissing++ == 0)
+			hs->first = *tid;
+	}
+	else if (!found->reached)
+		hs->nunreached++;
+}
+
+/*
+ * heapallindexed: every row of the heap that the snapshot sees (taken
+ * before the index was read, so rows committed since are not expected)
+ * and that belongs in the index (non-NULL, inside a partial index's
+ * predicate) is among tids, the index entries' heap rows.  HOT chains are
+ * looked up by their root, as the index holds them.  Reports the
+ * "heapallindexed" row; graph: also count the rows whose element is not
+ * reached.
+ */
+void
+VerifyHeapAllIndexed(Relation index, Relation heap, Snapshot snapshot, VerifyHeapTid *tids,
+					 int64 ntids, bool graph, bool strict, HnswCheckReport report, void *arg)
+{
+	VerifyHeapState hs;
+	IndexInfo  *indexInfo = BuildIndexInfo(index);
+	TableScanDesc scan;
+	char		detail[256];
+	bool		ok;
+
+	memset(&hs, 0, sizeof(hs));
+	hs.tids = tids;
+	hs.ntids = ntids;
+	qsort(tids, ntids, sizeof(VerifyHeapTid), heap_tid_cmp);
+
+	/* as amcheck does: an MVCC snapshot, so no waiting on other transactions */
+	indexInfo->ii_Concurrent = true;
+	indexInfo->ii_Unique = false;
+	indexInfo->ii_ExclusionOps = NULL;
+	indexInfo->ii_ExclusionProcs = NULL;
+	indexInfo->ii_ExclusionStrats = NULL;
+	scan = table_beginscan_strat(heap, snapshot, 0, NULL, true, false);
+	table_index_build_scan(heap, index, indexInfo, true, false, check_heap_row, &hs, scan);
+
+	ok = hs.nmissing == 0;
+	if (ok && graph)
+		snprintf(detail, sizeof(detail),
+				 INT64_FORMAT " live heap rows, all in the index (" INT64_FORMAT " in elements unreachable from the entry point)",
+				 hs.nrows, hs.nunreached);
+	else if (ok)
+		snprintf(detail, sizeof(detail), INT64_FORMAT " live heap rows, all in the index", hs.nrows);
+	else
+		snprintf(detail, sizeof(detail),
+				 INT64_FORMAT " of " INT64_FORMAT " live heap rows are not in the index, the first at (%u,%u)",
+				 hs.nmissing, hs.nrows, ItemPointerGetBlockNumber(&hs.first),
+				 ItemPointerGetOffsetNumber(&hs.first));
+	if (!ok && strict)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" lacks rows of table \"%s\"", RelationGetRelationName(index),
+						RelationGetRelationName(heap)),
+				 errdetail("%s.", detail)));
+	report(arg, "heapallindexed", ok, detail);
+}
 
 /* Rows go into the function's tuplestore */
 static void
@@ -46,17 +146,20 @@ report_row(void *arg, const char *check, bool ok, const char *detail)
 PG_FUNCTION_INFO_V1(vecrec_verify_index);
 
 /*
- * vecrec.verify_index(index regclass, strict boolean)
+ * vecrec.verify_index(index regclass, strict boolean, heapallindexed boolean)
  */
 Datum
 vecrec_verify_index(PG_FUNCTION_ARGS)
 {
 	Oid			indexoid = PG_GETARG_OID(0);
 	bool		strict = PG_GETARG_BOOL(1);
+	bool		heapallindexed = PG_NARGS() > 2 && PG_GETARG_BOOL(2);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Oid			heapoid = IndexGetRelation(indexoid, true);
 	Relation	heap = NULL;
 	Relation	index;
+	Relation	heap_for_check;
+	Snapshot	snapshot = NULL;
 	MemoryContext ctx;
 	MemoryContext oldCtx;
 
@@ -66,6 +169,7 @@ vecrec_verify_index(PG_FUNCTION_ARGS)
 	if (OidIsValid(heapoid))
 		heap = table_open(heapoid, AccessShareLock);
 	index = index_open(indexoid, AccessShareLock);
+	heap_for_check = heap;
 	if (index->rd_rel->relkind != RELKIND_INDEX ||
 		(index->rd_indam->ambuild != hnswbuild && index->rd_indam->ambuild != ivfflatbuild))
 		ereport(ERROR,
@@ -75,10 +179,19 @@ vecrec_verify_index(PG_FUNCTION_ARGS)
 
 	ctx = AllocSetContextCreate(CurrentMemoryContext, "vecrec verify", ALLOCSET_DEFAULT_SIZES);
 	oldCtx = MemoryContextSwitchTo(ctx);
-	if (index->rd_indam->ambuild == ivfflatbuild)
-		IvfCheckIndex(index, strict, report_row, rsinfo);
+	if (heapallindexed && heap == NULL)
+		elog(ERROR, "could not find the table of index \"%s\"", RelationGetRelationName(index));
+	/* the heap pass expects exactly the rows committed before the index is read */
+	if (heapallindexed)
+		snapshot = RegisterSnapshot(GetTransactionSnapshot());
 	else
-		HnswCheckIndex(index, strict, report_row, rsinfo);
+		heap_for_check = NULL;
+	if (index->rd_indam->ambuild == ivfflatbuild)
+		IvfCheckIndex(index, heap_for_check, snapshot, strict, report_row, rsinfo);
+	else
+		HnswCheckIndex(index, heap_for_check, snapshot, strict, report_row, rsinfo);
+	if (snapshot)
+		UnregisterSnapshot(snapshot);
 	MemoryContextSwitchTo(oldCtx);
 	MemoryContextDelete(ctx);
 

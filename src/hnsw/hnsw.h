@@ -27,6 +27,7 @@
 #include "storage/fd.h"
 #include "storage/sharedfileset.h"
 #include "utils/relcache.h"
+#include "utils/snapshot.h"
 
 #include "vector.h"
 
@@ -510,7 +511,18 @@ extern void hnswbuildempty(Relation index);
 
 /* hnswcheck.c */
 typedef void (*HnswCheckReport) (void *arg, const char *check, bool ok, const char *detail);
-extern void HnswCheckIndex(Relation index, bool strict, HnswCheckReport report, void *arg);
+extern void HnswCheckIndex(Relation index, Relation heap, Snapshot snapshot, bool strict,
+						   HnswCheckReport report, void *arg);
+
+/* verify.c: the heapallindexed pass, shared by hnsw and ivfflat */
+typedef struct VerifyHeapTid
+{
+	ItemPointerData tid;		/* an index entry's heap row */
+	bool		reached;		/* hnsw: its element is reachable */
+} VerifyHeapTid;
+extern void VerifyHeapAllIndexed(Relation index, Relation heap, Snapshot snapshot,
+								 VerifyHeapTid *tids, int64 ntids, bool graph, bool strict,
+								 HnswCheckReport report, void *arg);
 
 /* hnswinsert.c */
 extern void HnswInsertTuple(Relation index, Datum value, ItemPointer heaptid, bool building);

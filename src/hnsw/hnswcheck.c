@@ -10,7 +10,10 @@
  * each element's chunk pointers leading to chunks that cover its vector in
  * order, no chunk shared; reported with the pages), the entry point, and
  * how many elements the graph cannot reach from the entry point (reported,
- * not an error: concurrent inserts can leave a few).  Problems are
+ * not an error: concurrent inserts can leave a few), and on request
+ * (heapallindexed) that every live heap row has an element that is not
+ * marked deleted, counting the rows whose element the graph cannot reach.
+ * Problems are
  * reported as rows with ok = false; with strict => true the first one
  * raises ERRCODE_INDEX_CORRUPTED instead.
  *
@@ -61,6 +64,7 @@ typedef struct CheckState
 	HnswCheckReport report;
 	void	   *report_arg;
 	bool		strict;
+	struct CheckHeapState *heap;	/* heapallindexed pass, while collecting */
 } CheckState;
 
 /*
@@ -416,11 +420,53 @@ check_meta(CheckState *cs)
 	return ok;
 }
 
+/* Heap rows of the elements, for the heapallindexed pass */
+typedef struct CheckHeapState
+{
+	VerifyHeapTid *tids;
+	int64		ntids;
+} CheckHeapState;
+
+/* for_each_element: remember the heap row of an element not marked deleted */
+static void
+collect_heap_tid(CheckState *cs, BlockNumber blkno, OffsetNumber off, HnswElementTuple etup)
+{
+	CheckHeapState *hs = cs->heap;
+
+	if (etup->deleted || !ItemPointerIsValid(&etup->heaptid))
+		return;
+	hs->tids[hs->ntids].tid = etup->heaptid;
+	hs->tids[hs->ntids].reached = cs->elems[blkno][off].reached;
+	hs->ntids++;
+}
+
 /*
- * Run every check on an hnsw index, reporting each through report()
+ * heapallindexed: every row of the heap the snapshot sees has an element
+ * not marked deleted; rows whose element the graph cannot reach (no scan
+ * returns them) are counted
+ */
+static void
+check_heap(CheckState *cs, Relation heap, Snapshot snapshot)
+{
+	CheckHeapState hs;
+
+	hs.tids = palloc_extended(sizeof(VerifyHeapTid) * Max(cs->nelements, 1), MCXT_ALLOC_HUGE);
+	hs.ntids = 0;
+	cs->heap = &hs;
+	for_each_element(cs, collect_heap_tid);
+	cs->heap = NULL;
+	VerifyHeapAllIndexed(cs->index, heap, snapshot, hs.tids, hs.ntids, true, cs->strict,
+						 cs->report, cs->report_arg);
+	pfree(hs.tids);
+}
+
+/*
+ * Run every check on an hnsw index, reporting each through report(); with
+ * a heap, the heapallindexed pass too
  */
 void
-HnswCheckIndex(Relation index, bool strict, HnswCheckReport report, void *arg)
+HnswCheckIndex(Relation index, Relation heap, Snapshot snapshot, bool strict,
+			   HnswCheckReport report, void *arg)
 {
 	CheckState	cs;
 	int64		reached;
@@ -481,4 +527,7 @@ HnswCheckIndex(Relation index, bool strict, HnswCheckReport report, void *arg)
 	snprintf(detail, sizeof(detail), INT64_FORMAT " of " INT64_FORMAT " elements reachable from the entry point (" INT64_FORMAT " unreachable)",
 			 reached, cs.nelements, cs.nelements - reached);
 	report(arg, "reachability", true, detail);
+
+	if (heap)
+		check_heap(&cs, heap, snapshot);
 }

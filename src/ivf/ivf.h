@@ -332,6 +332,7 @@ extern IndexBulkDeleteResult *ivfflatbulkdelete(IndexVacuumInfo *info, IndexBulk
 extern IndexBulkDeleteResult *ivfflatvacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats);
 
 /* ivfcheck.c */
-extern void IvfCheckIndex(Relation index, bool strict, HnswCheckReport report, void *arg);
+extern void IvfCheckIndex(Relation index, Relation heap, Snapshot snapshot, bool strict,
+						  HnswCheckReport report, void *arg);
 
 #endif							/* VECREC_IVF_H */

@@ -13,7 +13,9 @@
  * belongs to two chains, insertBlkno lies on the chain) and "entries"
  * (every entry of the right size for the list format, with a valid heap
  * pointer and finite coordinates, or for sq8 a finite norm; entry pages no chain reaches are reported, not errors:
- * a crash after a relation extension leaves all-zero pages).  Problems are
+ * a crash after a relation extension leaves all-zero pages), and on
+ * request "heapallindexed" (every live heap row has an entry, verify.c).
+ * Problems are
  * reported as rows with ok = false; with strict => true the first one
  * raises ERRCODE_INDEX_CORRUPTED instead.
  *
@@ -167,7 +169,8 @@ check_params(IvfCheckState *cs, const IvfMetaPageData *meta, uint8 *owner)
  * Run every check on an ivfflat index, reporting each through report()
  */
 void
-IvfCheckIndex(Relation index, bool strict, HnswCheckReport report, void *arg)
+IvfCheckIndex(Relation index, Relation heap, Snapshot snapshot, bool strict,
+			  HnswCheckReport report, void *arg)
 {
 	IvfCheckState cs;
 	IvfMetaPageData meta;
@@ -182,6 +185,9 @@ IvfCheckIndex(Relation index, bool strict, HnswCheckReport report, void *arg)
 	uint32		nlists = 0;
 	BlockNumber *starts;
 	BlockNumber *inserts;
+	VerifyHeapTid *tids = NULL;	/* heapallindexed: the entries' heap rows */
+	int64		ntids = 0;
+	int64		maxtids = 0;
 
 	memset(&cs, 0, sizeof(cs));
 	cs.index = index;
@@ -346,6 +352,19 @@ IvfCheckIndex(Relation index, bool strict, HnswCheckReport report, void *arg)
 						continue;
 					}
 					nentries++;
+					if (heap)
+					{
+						/* both entry formats start with the heap pointer */
+						if (ntids == maxtids)
+						{
+							maxtids = Max(1024, 2 * maxtids);
+							tids = tids ? repalloc_huge(tids, sizeof(VerifyHeapTid) * maxtids)
+								: palloc_extended(sizeof(VerifyHeapTid) * maxtids, MCXT_ALLOC_HUGE);
+						}
+						tids[ntids].tid = *(ItemPointer) PageGetItem(page, itemid);
+						tids[ntids].reached = true;
+						ntids++;
+					}
 					if (!entry_ok(&meta, PageGetItem(page, itemid)))
 					{
 						if (entryProblems++ == 0)
@@ -393,4 +412,7 @@ IvfCheckIndex(Relation index, bool strict, HnswCheckReport report, void *arg)
 		report_check(&cs, report, arg, "entries", before,
 					 psprintf(INT64_FORMAT " entries", nentries));
 	}
+
+	if (heap)
+		VerifyHeapAllIndexed(index, heap, snapshot, tids, ntids, false, strict, report, arg);
 }
