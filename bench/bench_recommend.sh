@@ -55,10 +55,11 @@ CREATE TABLE products (id bigint PRIMARY KEY, category int NOT NULL, brand text 
 CREATE FUNCTION rand_unit(d int) RETURNS vector LANGUAGE sql VOLATILE AS \$\$
     SELECT l2_normalize(array_agg(random() - 0.5)::vector) FROM generate_series(1, d) \$\$;
 -- product embeddings cluster (200 topics, each row its topic plus noise), as
--- real ones do; category, brand and stock vary within a topic (i / 200)
+-- real ones do; category, brand and stock vary within a topic (i / 200),
+-- and a category holds 25 of the 50 brands
 CREATE TABLE topics AS SELECT t, rand_unit($DIMS)::real[] AS c FROM generate_series(0, 199) t;
 INSERT INTO products
-SELECT i, (i / 200 * 3 + i) % 10, 'brand' || ((i / 200) * 13 + i) % 50, (i * 31) % 1000, (i / 200 + i) % 5 <> 0,
+SELECT i, (i / 200 * 3 + i) % 10, 'brand' || ((i / 200) * 13 + i * 7) % 50, (i * 31) % 1000, (i / 200 + i) % 5 <> 0,
        l2_normalize((SELECT array_agg(x + (random() - 0.5) * 0.12 ORDER BY n) FROM unnest(tp.c) WITH ORDINALITY u(x, n))::vector)
   FROM generate_series(1, $ROWS) i JOIN topics tp ON tp.t = (i * 37) % 200;
 CREATE INDEX ON products (category);
