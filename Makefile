@@ -21,7 +21,7 @@ REC_OBJS = src/rec/recutils.o src/rec/session.o src/rec/eventweight.o src/rec/bl
 OBJS = src/vecrec.o src/vector.o src/vecparse.o src/distance.o src/verify.o src/exactscan.o $(KERNEL_OBJS) $(HNSW_OBJS) $(IVF_OBJS) \
 	$(REC_OBJS)
 # recommend(): GUCs, filter check, request id
-RECO_OBJS = src/rec/reco.o
+RECO_OBJS = src/rec/reco.o src/rec/compilematch.o src/rec/matchc.o
 OBJS += $(RECO_OBJS)
 # catalog freshness: tokenizer, embed_text, triggers
 FRESH_OBJS = src/rec/tokenize.o src/rec/embed.o src/rec/triggers.o
@@ -109,15 +109,16 @@ test/tokenize/test_tokenize: test/tokenize/test_tokenize.c src/rec/tokenize.c sr
 	$(CC) $(KT_CFLAGS) -I$(srcdir)/src/rec -o $@ test/tokenize/test_tokenize.c src/rec/tokenize.c
 EXTRA_CLEAN += test/tokenize/test_tokenize
 
-# Fuzz harnesses (test/fuzz): the parsers of src/vecparse.c and the
-# tokenizer of src/rec/tokenize.c, built outside the server.  "make fuzz"
+# Fuzz harnesses (test/fuzz): the parsers of src/vecparse.c, the
+# tokenizer of src/rec/tokenize.c and the rule match compiler of
+# src/rec/matchc.c, built outside the server.  "make fuzz"
 # builds them with clang and libFuzzer (test/fuzz/build/fuzz_*, see
 # test/fuzz/run.sh); the replay programs run the committed corpus through
 # the same harness functions without libFuzzer (TAP 003), with ASan and
 # UBSan when the compiler has them.
-FUZZ_TARGETS = vector_text vector_binary tokenize
-FUZZ_SRCS = src/vecparse.c src/rec/tokenize.c
-FUZZ_HDRS = src/vecparse.h src/rec/tokenize.h
+FUZZ_TARGETS = vector_text vector_binary tokenize match
+FUZZ_SRCS = src/vecparse.c src/rec/tokenize.c src/rec/matchc.c
+FUZZ_HDRS = src/vecparse.h src/rec/tokenize.h src/rec/matchc.h
 FUZZ_CFLAGS = -g -O1 -Wall -Wextra -Werror -I$(srcdir)/src -I$(srcdir)/src/rec
 FUZZ_CLANG ?= $(firstword $(shell command -v clang clang-14 2>/dev/null) clang)
 REPLAY_SAN := $(shell echo 'int main(void){return 0;}' | \

@@ -788,71 +788,13 @@ BEGIN
 END
 $$;
 
+-- the parsing and the SQL it builds are C (src/rec/matchc.c, libc only and
+-- fuzzed outside the server by test/fuzz/fuzz_match.c); the type's operator
+-- and the test-cast of each value are the two helpers above, called
+-- through SPI by src/rec/compilematch.c
 CREATE FUNCTION vecrec.compile_match(catalog regclass, match jsonb) RETURNS text
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-	col text;
-	spec jsonb;
-	op text;
-	arg jsonb;
-	typ oid;
-	lits text[];
-	parts text[] := '{}';
-BEGIN
-	IF match IS NULL THEN
-		RETURN NULL;
-	END IF;
-	IF jsonb_typeof(match) <> 'object' OR match = '{}'::jsonb THEN
-		RAISE EXCEPTION 'match must be a non-empty JSON object'
-			USING ERRCODE = 'invalid_parameter_value',
-			      HINT = 'For example {"category": "clearance"}, {"price": {"<": 100}} or {"brand": {"in": ["a", "b"]}}.';
-	END IF;
-	FOR col, spec IN SELECT e.key, e.value FROM jsonb_each(match) e ORDER BY e.key LOOP
-		SELECT a.atttypid INTO typ
-		  FROM pg_attribute a
-		 WHERE a.attrelid = catalog AND a.attname::text = col AND a.attnum > 0 AND NOT a.attisdropped;
-		IF NOT FOUND THEN
-			RAISE EXCEPTION 'column "%" of relation % does not exist', col, catalog
-				USING ERRCODE = 'undefined_column',
-				      HINT = 'The keys of match are column names of the catalog table.';
-		END IF;
-		IF jsonb_typeof(spec) <> 'object' THEN
-			spec := jsonb_build_object('=', spec);
-		ELSIF spec = '{}'::jsonb THEN
-			RAISE EXCEPTION 'match for column "%" has no operator', col
-				USING ERRCODE = 'invalid_parameter_value',
-				      HINT = 'For example {"price": {"<": 100}}.';
-		END IF;
-		FOR op, arg IN SELECT e.key, e.value FROM jsonb_each(spec) e ORDER BY e.key LOOP
-			op := CASE lower(op) WHEN '!=' THEN '<>' WHEN 'not_in' THEN 'not in' ELSE lower(op) END;
-			IF op IN ('=', '<>') AND jsonb_typeof(arg) = 'null' THEN
-				parts := parts || format('(t.%I IS %sNULL)', col, CASE op WHEN '<>' THEN 'NOT ' ELSE '' END);
-			ELSIF op IN ('=', '<>', '<', '<=', '>', '>=') THEN
-				parts := parts || format('(t.%I %s %s)', col,
-										 vecrec._match_operator(col, typ, op),
-										 vecrec._match_literal(col, typ, arg));
-			ELSIF op IN ('in', 'not in') THEN
-				IF jsonb_typeof(arg) <> 'array' OR jsonb_array_length(arg) = 0 THEN
-					RAISE EXCEPTION '"%" for column "%" needs a non-empty JSON array', op, col
-						USING ERRCODE = 'invalid_parameter_value',
-						      HINT = 'For example {"brand": {"in": ["a", "b"]}}.';
-				END IF;
-				SELECT array_agg(vecrec._match_literal(col, typ, x.v) ORDER BY x.n) INTO lits
-				  FROM jsonb_array_elements(arg) WITH ORDINALITY x(v, n);
-				parts := parts || format('(t.%I %s %s (ARRAY[%s]))', col,
-										 vecrec._match_operator(col, typ, CASE op WHEN 'in' THEN '=' ELSE '<>' END),
-										 CASE op WHEN 'in' THEN 'ANY' ELSE 'ALL' END,
-										 array_to_string(lits, ', '));
-			ELSE
-				RAISE EXCEPTION 'unknown match operator "%" for column "%"', op, col
-					USING ERRCODE = 'invalid_parameter_value',
-					      HINT = 'Operators are =, <>, !=, <, <=, >, >=, in and not in.';
-			END IF;
-		END LOOP;
-	END LOOP;
-	RETURN array_to_string(parts, ' AND ');
-END
-$$;
+	AS 'MODULE_PATHNAME', 'vecrec_compile_match'
+	LANGUAGE C STABLE SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION vecrec.compile_match(regclass, jsonb) IS
 	'the SQL condition (over alias t) a rule''s match compiles to; errors on unknown columns, operators or values that do not cast';
 
