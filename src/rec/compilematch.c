@@ -41,6 +41,7 @@
 #include "utils/memutils.h"
 #include "utils/varlena.h"
 
+#include "compat.h"
 #include "matchc.h"
 
 PG_FUNCTION_INFO_V1(vecrec_compile_match);
