@@ -9,7 +9,8 @@
 #   make test-long         the fuzz and concurrency TAP tests at 10x their size
 #   make test-valgrind     a part of the regression suite with the server under
 #                          valgrind memcheck (scripts/valgrind.sh); VALGRIND_TESTS=...
-#   make fuzz              libFuzzer on the vector parsers and the tokenizer,
+#   make fuzz              libFuzzer on the vector parsers, the tokenizer and
+#                          the rule match compiler,
 #                          FUZZ_SECONDS (60) per target; new coverage is merged
 #                          into test/fuzz/corpus/ (commit it); needs clang
 #
