@@ -266,7 +266,6 @@ extern IvfQuantizerKind IvfGetQuantizer(Relation index);
 /* ivfutils.c */
 extern int	IvfIndexDims(Relation index);
 extern void IvfInitPage(Page page, uint16 flags);
-extern Buffer IvfNewBuffer(Relation index, ForkNumber forkNum);
 extern void IvfCheckPage(Relation index, Page page, BlockNumber blkno, uint16 flags);
 extern void IvfGetMeta(Relation index, IvfMetaPageData *meta);
 extern IvfList *IvfReadLists(Relation index, const IvfMetaPageData *meta);

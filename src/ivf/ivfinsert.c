@@ -95,7 +95,7 @@ IvfAddEntry(Relation index, IvfList *list, void *etup, Size sz)
 
 		/* the end of the chain is full: a new page, chained in one record */
 		{
-			Buffer		newbuf = IvfNewBuffer(index, MAIN_FORKNUM);
+			Buffer		newbuf = HnswNewBuffer(index, MAIN_FORKNUM);
 			Page		newpage = GenericXLogRegisterBuffer(state, newbuf, GENERIC_XLOG_FULL_IMAGE);
 			BlockNumber newblk = BufferGetBlockNumber(newbuf);
 

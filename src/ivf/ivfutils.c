@@ -58,21 +58,6 @@ IvfInitPage(Page page, uint16 flags)
 }
 
 /*
- * Add a page at the end of the index; returned exclusively locked
- */
-Buffer
-IvfNewBuffer(Relation index, ForkNumber forkNum)
-{
-	Buffer		buf;
-
-	LockRelationForExtension(index, ExclusiveLock);
-	buf = ReadBufferExtended(index, forkNum, P_NEW, RBM_NORMAL, NULL);
-	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-	UnlockRelationForExtension(index, ExclusiveLock);
-	return buf;
-}
-
-/*
  * Error unless a page is one of ours, of the expected kind (0: any)
  */
 void
