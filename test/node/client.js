@@ -318,7 +318,8 @@ async function run(client) {
                     FROM vecrec.recommend('items', $1, $2, 'app', $3, $4::bigint[], 60, $5) ORDER BY rank`;
   res = await client.query(recSql, [pgvector.toSql(rq), 8, "in_stock AND category <> 'hats'", exclude, 1.0]);
   const recIds = res.rows.map((r) => Number(r.id));
-  const want = exactTopK('<=>', rq, 8, (r) => inFilter(r) && !exclude.includes([...rows.entries()].find(([, x]) => x === r)[0]));
+  const excludedRows = new Set(exclude.map((id) => rows.get(id)));
+  const want = exactTopK('<=>', rq, 8, (r) => inFilter(r) && !excludedRows.has(r));
   ok(res.rows.length === 8 && new Set(recIds).size === 8, 'recommend(): k = 8 distinct rows');
   ok(recIds.every((id) => rows.has(id) && inFilter(rows.get(id)) && !exclude.includes(id)),
     'recommend(): every row passes the filter, none is excluded');
