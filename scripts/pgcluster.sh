@@ -237,8 +237,10 @@ cmd_tap() {
 		# "test/t/NAME.pl (Wstat: ...)" lines of prove's summary name the failures.
 		failed=$(sed -n 's|^\(.*\)\.pl *(Wstat:.*|\1|p' "$tmp/prove.out" | xargs -r -n1 basename)
 		if [ -d "$logdir" ]; then
+			# Server logs first, the test's own log last: whoever reads only
+			# the end of the output sees the failed checks.
 			for name in $failed; do
-				for f in "$logdir/regress_log_$name" "$logdir/${name}"_*.log; do
+				for f in "$logdir/${name}"_*.log "$logdir/regress_log_$name"; do
 					[ -f "$f" ] || continue
 					echo "======== tail of $f"
 					tail -n 80 "$f"
@@ -257,6 +259,12 @@ cmd_tap() {
 			mkdir -p "$srcroot/tmp_check" && cp -R "$logdir" "$srcroot/tmp_check/log" 2>/dev/null &&
 				echo "pgcluster.sh: TAP logs copied to $srcroot/tmp_check/log"
 		fi
+		# A summary of the failures, each failed check with prove's diagnostics.
+		echo "======== failed TAP checks"
+		# each "#   Failed test" with the diagnostic lines that follow it
+		awk '/^#   Failed test/ { n = 6 } n > 0 && /^#/ { print; n--; next } { n = 0 }' \
+			"$tmp/prove.out" | head -n 80
+		grep -E '(Wstat|Failed tests?:)' "$tmp/prove.out" || true
 		echo "pgcluster.sh: TAP tests FAILED" >&2
 	fi
 	if [ -n "${PG_TEST_NOCLEAN:-}" ]; then

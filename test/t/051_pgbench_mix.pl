@@ -1,7 +1,9 @@
 # Concurrency mix: pgbench with 8 clients for a fixed number of
 # transactions over two copies of a catalog, one with an hnsw index and one
 # with an ivfflat index, while a separate session runs VACUUM in a loop.
-# Each transaction does the same to both tables:
+# Each transaction does the same to both tables, an update or a delete in
+# one statement (one snapshot: under READ COMMITTED two statements could see
+# a row inserted concurrently in the second but not in the first):
 #   insert   a new row (id from a sequence, vector a function of the id);
 #   update   the embedding of a random row (to a vector of a new version);
 #   delete   a random row (logged in deleted, in the same transaction);
@@ -63,17 +65,14 @@ COMMIT;
 };
 my $update = q{
 \set r random(1, 3000)
-BEGIN;
-UPDATE th SET ver = ver + 1, v = vecv(id, ver + 1) WHERE id = :r;
-UPDATE ti SET ver = ver + 1, v = vecv(id, ver + 1) WHERE id = :r;
-COMMIT;
+WITH u AS (UPDATE th SET ver = ver + 1, v = vecv(id, ver + 1) WHERE id = :r RETURNING id, ver, v)
+UPDATE ti SET ver = u.ver, v = u.v FROM u WHERE ti.id = u.id;
 };
 my $delete = q{
 \set r random(1, 3000)
-BEGIN;
-WITH d AS (DELETE FROM th WHERE id = :r RETURNING id) INSERT INTO deleted SELECT id FROM d;
-DELETE FROM ti WHERE id = :r;
-COMMIT;
+WITH d AS (DELETE FROM th WHERE id = :r RETURNING id),
+     di AS (DELETE FROM ti WHERE id IN (SELECT id FROM d))
+INSERT INTO deleted SELECT id FROM d;
 };
 my $search = q{
 \set c random(0, 9)
