@@ -14,6 +14,18 @@ SELECT array_agg(id) = (SELECT array_agg(id) FROM (SELECT id FROM hc ORDER BY v 
 FROM (SELECT id FROM hc ORDER BY v <=> '[1,0,0]' LIMIT 5) s;
 -- a zero query vector: rows come back in some order, without error
 SELECT count(*) FROM (SELECT id FROM hc ORDER BY v <=> '[0,0,0]' LIMIT 5) s;
+-- a query without order (a zero vector under cosine or inner product, or
+-- NULL) gives as many rows as a search would: ef_search, or all of them
+-- with an iterative scan (the zero vector and NULL rows are not indexed)
+SET hnsw.ef_search = 7;
+SELECT count(*) FROM (SELECT id FROM hc ORDER BY v <=> '[0,0,0]' LIMIT 20) s;
+SELECT count(*) FROM (SELECT id FROM hc ORDER BY v <=> (SELECT NULL::vector) LIMIT 20) s;
+SET hnsw.iterative_scan = relaxed_order;
+SELECT count(*), count(DISTINCT id), min(id) FROM (SELECT id FROM hc ORDER BY v <=> '[0,0,0]' LIMIT 1000) s;
+DELETE FROM hc WHERE id <= 100;
+SELECT count(*), count(DISTINCT id), min(id) FROM (SELECT id FROM hc ORDER BY v <=> (SELECT NULL::vector) LIMIT 1000) s;
+RESET hnsw.iterative_scan;
+SET hnsw.ef_search = 200;
 -- exact comparison over 10 queries
 SELECT count(*) AS mismatches FROM generate_series(1, 10) q,
   LATERAL (SELECT array_agg(id ORDER BY id) AS ids FROM (SELECT id FROM hc ORDER BY v <=> ARRAY[cos(q), sin(q), 0.2]::real[]::vector LIMIT 5) s) a,
@@ -25,6 +37,7 @@ DROP INDEX hc_cos;
 -- inner product
 CREATE INDEX hc_ip ON hc USING hnsw (v vector_ip_ops);
 SELECT id, round((v <#> '[1,1,1]')::numeric, 4) FROM hc ORDER BY v <#> '[1,1,1]' LIMIT 3;
+SELECT count(*) FROM (SELECT id FROM hc ORDER BY v <#> '[0,0,0]' LIMIT 10) s;
 DROP INDEX hc_ip;
 
 -- L1
@@ -32,6 +45,22 @@ CREATE INDEX hc_l1 ON hc USING hnsw (v vector_l1_ops);
 SELECT id, round((v <+> '[1,0,0]')::numeric, 4) FROM hc ORDER BY v <+> '[1,0,0]' LIMIT 3;
 SELECT "check", ok FROM vecrec.verify_index('hc_l1');
 DROP TABLE hc;
+
+-- ... and reads the elements in page order, where a search would measure
+-- every element before the first row, unable to stop on ties
+CREATE TABLE hz AS SELECT i AS id, ARRAY[cos(i), sin(i), i % 7]::real[]::vector(3) AS v
+  FROM generate_series(1, 20000) i;
+CREATE INDEX hz_cos ON hz USING hnsw (v vector_cosine_ops);
+CREATE FUNCTION pg_temp.blocks(q text) RETURNS int LANGUAGE plpgsql AS $$
+DECLARE
+  j json;
+BEGIN
+  EXECUTE 'EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, FORMAT JSON) ' || q INTO j;
+  RETURN (j->0->'Plan'->>'Shared Hit Blocks')::int + (j->0->'Plan'->>'Shared Read Blocks')::int;
+END $$;
+SELECT pg_temp.blocks($$SELECT id FROM hz ORDER BY v <=> '[0,0,0]' LIMIT 10$$) < 10 AS zero_query_reads_few_blocks,
+       pg_temp.blocks($$SELECT id FROM hz ORDER BY v <=> (SELECT NULL::vector) LIMIT 10$$) < 10 AS null_query_reads_few_blocks;
+DROP TABLE hz;
 
 -- unlogged tables get an init fork
 CREATE UNLOGGED TABLE hu (id int, v vector(2));

@@ -17,7 +17,9 @@
  * the scan computed, checked before each expansion once the first batch is
  * out) and work_mem * hnsw.scan_mem_multiplier bound the searching: past
  * them, the scan hands out every element it has already measured, nearest
- * first, and then ends.
+ * first, and then ends.  A query that puts every element at the same
+ * distance (NULL, or a zero vector under cosine or inner product) has no
+ * order to search for: the scan reads the elements in page order instead.
  *
  * Copyright (c) 2026, vecrec developers
  *
@@ -59,6 +61,12 @@ typedef struct HnswScanOpaqueData
 	int			nbatch;
 	int			pos;
 	float		lastDist;
+	/* a query without direction: every order is right (see start_unordered) */
+	bool		unordered;
+	BlockNumber walkBlk;		/* next data page to read */
+	ItemPointerData *walk;		/* heap pointers of the page read last */
+	int			nwalk;
+	int64		nread;			/* elements read, against max_scan_tuples */
 } HnswScanOpaqueData;
 
 typedef HnswScanOpaqueData *HnswScanOpaque;
@@ -86,10 +94,11 @@ hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int no
 {
 	HnswScanOpaque so = scan->opaque;
 
-	if (so->started)
+	if (so->started && !so->unordered)
 		HnswSearchEnd(&so->s);
 	MemoryContextReset(so->ctx);
 	so->started = false;
+	so->unordered = false;
 	so->exhausted = false;
 	so->draining = false;
 	if (keys && scan->numberOfKeys > 0)
@@ -226,6 +235,92 @@ search_level0(HnswScanOpaque so)
 }
 
 /*
+ * Does the query put every element at the same distance?  A NULL query
+ * (every distance is NULL), a zero vector under cosine (no direction) or
+ * under inner product (every product is 0).  Then every order is right,
+ * and a graph search, which cannot stop while a candidate ties with the
+ * worst result, would measure the whole index before the first row.
+ */
+static bool
+query_has_no_order(HnswScanOpaque so, bool isnull, bool prepared)
+{
+	if (isnull || !prepared)
+		return true;
+	if (so->dist.metric != HNSW_METRIC_NEG_IP)
+		return false;
+	for (int i = 0; i < so->meta.dims; i++)
+		if (so->q[i] != 0)
+			return false;
+	return true;
+}
+
+/*
+ * A query without order: hand out the elements in page order, a page at a
+ * time, as many as a search would (ef_search, or with an iterative scan
+ * up to hnsw.max_scan_tuples)
+ */
+static void
+start_unordered(HnswScanOpaque so)
+{
+	so->unordered = true;
+	so->walkBlk = HNSW_METAPAGE_BLKNO + 1;
+	so->walk = palloc(sizeof(ItemPointerData) * MaxOffsetNumber);
+	so->nwalk = so->pos = 0;
+	so->nread = 0;
+	so->started = true;
+}
+
+/*
+ * Read the next data page's live elements into so->walk; false at the end
+ */
+static bool
+walk_next_page(Relation index, HnswScanOpaque so)
+{
+	while (so->walkBlk < RelationGetNumberOfBlocks(index))
+	{
+		Buffer		buf = ReadBuffer(index, so->walkBlk++);
+		Page		page;
+		OffsetNumber maxoff;
+
+		CHECK_FOR_INTERRUPTS();
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		so->nwalk = so->pos = 0;
+		maxoff = PageIsNew(page) ? InvalidOffsetNumber : PageGetMaxOffsetNumber(page);
+		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
+		{
+			HnswElementTuple etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
+
+			if (etup->type == HNSW_ELEMENT_TUPLE && !etup->deleted &&
+				ItemPointerIsValid(&etup->heaptid))
+				so->walk[so->nwalk++] = etup->heaptid;
+		}
+		UnlockReleaseBuffer(buf);
+		if (so->nwalk > 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Next row of a query without order
+ */
+static bool
+next_unordered(IndexScanDesc scan, HnswScanOpaque so)
+{
+	int64		limit = so->iterative ? hnsw_max_scan_tuples : hnsw_ef_search;
+
+	if (so->nread >= limit)
+		return false;
+	while (so->pos >= so->nwalk)
+		if (!walk_next_page(scan->indexRelation, so))
+			return false;
+	scan->xs_heaptid = so->walk[so->pos++];
+	so->nread++;
+	return true;
+}
+
+/*
  * The first search: descend to level 0 and seed the candidate heaps
  */
 static void
@@ -235,21 +330,25 @@ start_search(IndexScanDesc scan)
 	Relation	index = scan->indexRelation;
 	HnswCandidate ep;
 	bool		deleted;
+	bool		isnull = (scan->orderByData->sk_flags & SK_ISNULL) != 0;
+	bool		prepared = false;
 
 	HnswGetMeta(index, &so->meta);
 	so->q = palloc0(sizeof(float) * so->meta.dims);
-	if (!(scan->orderByData->sk_flags & SK_ISNULL))
+	so->iterative = hnsw_iterative_scan != HNSW_ITERATIVE_SCAN_OFF;
+	if (!isnull)
+		prepared = HnswPrepareVector(&so->dist, index, scan->orderByData->sk_argument,
+									 so->q, so->meta.dims);
+	if (query_has_no_order(so, isnull, prepared))
 	{
-		/* a zero query under cosine has no direction: every order is right */
-		if (!HnswPrepareVector(&so->dist, index, scan->orderByData->sk_argument, so->q, so->meta.dims))
-			memset(so->q, 0, sizeof(float) * so->meta.dims);
+		start_unordered(so);
+		return;
 	}
 
 	HnswSearchBegin(&so->s, index, &so->dist, &so->meta, so->q, hnsw_ef_search);
 	so->ef = hnsw_ef_search;
 	so->efStep = hnsw_ef_search;
 	so->bounded = false;
-	so->iterative = hnsw_iterative_scan != HNSW_ITERATIVE_SCAN_OFF;
 	HnswHeapInit(&so->cand, false, so->ef * 4);
 	HnswHeapInit(&so->found, true, so->ef + 1);
 	HnswHeapInit(&so->later, false, 64);
@@ -485,6 +584,16 @@ hnswgettuple(IndexScanDesc scan, ScanDirection dir)
 		pgstat_count_index_scan(scan->indexRelation);
 	}
 
+	if (so->unordered)
+	{
+		bool		found = next_unordered(scan, so);
+
+		MemoryContextSwitchTo(oldCtx);
+		scan->xs_recheck = false;
+		scan->xs_recheckorderby = false;
+		return found;
+	}
+
 	while (so->pos >= so->nbatch)
 	{
 		if (!next_batch(so))
@@ -515,7 +624,7 @@ hnswendscan(IndexScanDesc scan)
 {
 	HnswScanOpaque so = scan->opaque;
 
-	if (so->started)
+	if (so->started && !so->unordered)
 		HnswSearchEnd(&so->s);
 	MemoryContextDelete(so->ctx);
 	pfree(so);
