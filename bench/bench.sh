@@ -111,7 +111,6 @@ DATA=""
 SELS="100 10 1 s10 s1 s01"   # category < c: 10%, 1%, 0.1%; sN: in_stock AND shelf = $2 LIMIT 12 (10%, 1%, 0.1%)
 FULL_BASE=331479
 
-usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --quick) QUICK=1 ;;
@@ -143,7 +142,6 @@ if [[ $QUICK -eq 1 ]]; then
 else
     : "${NQ:=1000}" "${NBASE:=$FULL_BASE}" "${REPS:=5}" "${DURATION:=5}"
 fi
-isnum() { [[ "$1" =~ ^[0-9]+$ ]]; }
 isnum "$NQ" && ((NQ >= 1 && NQ <= 10000)) || die "--queries must be 1..10000"
 isnum "$NBASE" && ((NBASE >= 100 && NBASE <= FULL_BASE)) || die "--base must be 100..$FULL_BASE"
 isnum "$M" && ((M >= 2 && M <= 100)) || die "--m must be 2..100"
@@ -171,45 +169,22 @@ EF_MAX="${EF_LIST[-1]}"
 # ---------------------------------------------------------------------------
 find_pg
 PKGLIBDIR="$("$PG_CONFIG" --pkglibdir)"
-[[ -f "$SHAREDIR/extension/vecrec.control" ]] || die "vecrec is not installed in $SHAREDIR/extension: run 'make -C $REPO install'"
-DBS=(bench_vecrec)
-if [[ $SKIP_PGV -eq 0 ]]; then
-    if [[ -f "$SHAREDIR/extension/vector.control" ]]; then DBS+=(bench_pgvector)
-    else warn "pgvector (extension 'vector') is not installed: measuring vecrec alone"; fi
-fi
+bench_dbs "$SKIP_PGV"
 declare -A EXT=([bench_vecrec]=vecrec [bench_pgvector]=pgvector)
-declare -A EXTNAME=([bench_vecrec]=vecrec [bench_pgvector]=vector)
-
-[[ -n "$DATA" ]] || DATA="$HOME/.cache/vecrec-data/glove100"
-bash "$HERE/get_glove100.sh" "$DATA" >/dev/null || die "could not obtain the GloVe-100 data (bash bench/get_glove100.sh)"
-for f in base.tsv query.tsv groundtruth.tsv; do [[ -r "$DATA/$f" ]] || die "missing $DATA/$f"; done
-DATA="$(cd "$DATA" && pwd)"
+glove_data >/dev/null
 
 SO="$PKGLIBDIR/vecrec.so"
 so_sum() { md5sum "$SO" 2>/dev/null | cut -d' ' -f1; }
-COMMIT="$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-git -C "$REPO" diff --quiet HEAD -- src sql 2>/dev/null || COMMIT="$COMMIT+dirty"
+COMMIT="$(git_commit)"
 T_START=$SECONDS
 LOAD0="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 start_cluster "shared_buffers = 4GB
-jit = off
-max_parallel_workers_per_gather = 0
-max_parallel_maintenance_workers = 0
-max_worker_processes = 16
-max_parallel_workers = 16
-autovacuum = off
-fsync = off
-synchronous_commit = off
-full_page_writes = off
-max_wal_size = 32GB
-checkpoint_timeout = 1h
+$GLOVE_CONF
 work_mem = 64MB
-maintenance_work_mem = 1GB
 max_connections = 50"
-WORK="$CLUSTER/work"
 PMPID=$(head -n 1 "$CLUSTER/data/postmaster.pid")
-mkdir -p "$WORK" "$CLUSTER/lib"
+mkdir -p "$CLUSTER/lib"
 cd "$WORK"   # nothing is written to the caller's directory
 # Pin the vecrec library: others may run 'make install' during the run, so
 # bench_vecrec uses a copy taken now: its functions' probin becomes the bare
@@ -225,16 +200,7 @@ for ((i = 0; i < 50; i++)); do
     sleep 0.1
 done
 
-server_log_tail() { echo "--- last lines of the server log:" >&2; tail -n 25 "$CLUSTER/server.log" >&2 || true; }
-# q DB [PGOPTIONS] psql-args... : runs psql -At, dies with the server log on error
-q() {
-    local db=$1 opts=$2; shift 2
-    PGOPTIONS="$opts" "${PSQL[@]}" -At -F $'\t' -d "$db" "$@" 2>"$WORK/psql.err" || {
-        cat "$WORK/psql.err" >&2; server_log_tail; die "SQL failed in $db"; }
-    grep -v '^NOTICE:\|^$' "$WORK/psql.err" >&2 || true
-}
-
-PGVER="$("$BINDIR/postgres" --version | sed 's/^postgres (PostgreSQL) /PostgreSQL /')"
+PGVER="$(pg_version)"
 say "$PGVER, cluster $CLUSTER, shared_buffers=4GB, jit=off, $(nproc) CPUs"
 say "base rows $NBASE, queries $NQ, m=$M ef_construction=$EFC, ef_search: ${EF_LIST[*]}, clients: ${CLIENT_LIST[*]}, $REPS x ${DURATION}s per measurement"
 
@@ -280,32 +246,10 @@ SQL
     fi
     [[ "$(q "$db" "" -c "SELECT count(*) FROM pg_am WHERE amname = 'hnsw'")" == 1 ]] \
         || die "$db: CREATE EXTENSION $ext has no hnsw access method (run 'make -C $REPO install')"
-    q "$db" "" <<SQL
-CREATE EXTENSION pg_prewarm;
-CREATE TABLE items (id int NOT NULL, embedding vector(100) NOT NULL$FILTER_COLS);
-CREATE TABLE queries (qid int PRIMARY KEY, v vector(100) NOT NULL);
-CREATE TABLE truth (qid int PRIMARY KEY, ids int[] NOT NULL);
-CREATE TABLE truth_f (c int, qid int, ids int[] NOT NULL, PRIMARY KEY (c, qid));
-
--- The ids each query returns: a loop over the prepared statement bench_q
--- (PREPAREd by the caller in the same session), untimed.
-CREATE FUNCTION bench_ids(nq int, OUT qid int, OUT ids int[]) RETURNS SETOF record
-LANGUAGE plpgsql AS \$\$
-DECLARE r record;
-BEGIN
-    FOR n IN 0 .. nq - 1 LOOP
-        qid := n;
-        ids := '{}';
-        FOR r IN EXECUTE 'EXECUTE bench_q(' || n || ')' LOOP
-            ids := ids || r.id;
-        END LOOP;
-        RETURN NEXT;
-    END LOOP;
-END
-\$\$;
-SQL
-    head -n "$NBASE" "$DATA/base.tsv" | q "$db" "" -c '\copy items (id, embedding) FROM pstdin'
-    head -n "$NQ" "$DATA/query.tsv" | q "$db" "" -c '\copy queries (qid, v) FROM pstdin'
+    glove_tables "$db" "$FILTER_COLS"
+    q "$db" "" -c "CREATE TABLE truth (qid int PRIMARY KEY, ids int[] NOT NULL)" \
+        -c "CREATE TABLE truth_f (c int, qid int, ids int[] NOT NULL, PRIMARY KEY (c, qid))"
+    glove_load "$db"
     [[ $FILTERS -eq 1 ]] && q "$db" "" -c "CREATE INDEX items_category ON items (category)" \
         -c "CREATE INDEX items_shelf ON items (shelf)"
     q "$db" "" -c "VACUUM (FREEZE, ANALYZE) items" -c "VACUUM ANALYZE queries"

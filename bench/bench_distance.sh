@@ -28,7 +28,7 @@
 # a PL/pgSQL function timing each query with clock_timestamp() in the
 # server.  Reports the median latency per query, queries/s, recall@10
 # against the ground truth, and the vecrec/pgvector time ratio.  The cluster
-# is stopped and removed on exit.
+# (bench/lib.sh) is stopped and removed on exit; KEEP_CLUSTER=1 keeps it.
 #
 # Needs: vecrec installed (make install), a C compiler, libsimde-dev, node
 # and npm for the data (see get_glove100.sh); pgvector is optional.
@@ -37,6 +37,9 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(dirname "$HERE")"
+LIB_NAME=bench_distance
+# shellcheck source=bench/lib.sh
+source "$HERE/lib.sh"
 
 RUN_KERNELS=1
 RUN_SQL=1
@@ -45,9 +48,6 @@ NQ=50
 REPS=3
 DATA=""
 KERNEL_ARGS="${BENCH_KERNEL_ARGS:-}"
-
-die() { echo "bench_distance: error: $*" >&2; exit 1; }
-say() { echo "bench_distance: $*"; }
 
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -58,7 +58,7 @@ while [[ $# -gt 0 ]]; do
         --reps) REPS="${2:?}"; shift ;;
         --data) DATA="${2:?}"; shift ;;
         --kernel-args) KERNEL_ARGS="${2:?}"; shift ;;
-        -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) usage; exit 0 ;;
         *) die "unknown option $1 (see --help)" ;;
     esac
     shift
@@ -107,30 +107,6 @@ run_kernels() {
 # ---------------------------------------------------------------------------
 # Part 2: exact scan in PostgreSQL, vecrec vs pgvector
 # ---------------------------------------------------------------------------
-PG_CONFIG="${PG_CONFIG:-}"
-if [[ -z "$PG_CONFIG" ]]; then
-    if [[ -x /usr/lib/postgresql/15/bin/pg_config ]]; then PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
-    else PG_CONFIG=pg_config; fi
-fi
-
-CLUSTER=""
-cleanup() {
-    [[ -n "$CLUSTER" && -d "$CLUSTER" ]] || return 0
-    if [[ -f "$CLUSTER/data/postmaster.pid" ]]; then
-        as_pg "$BINDIR/pg_ctl" -D "$CLUSTER/data" -m fast -w -t 60 stop >/dev/null 2>&1 ||
-            as_pg "$BINDIR/pg_ctl" -D "$CLUSTER/data" -m immediate -w stop >/dev/null 2>&1 || true
-    fi
-    rm -rf "$CLUSTER"
-}
-
-as_pg() {
-    if [[ "$(id -u)" -eq 0 ]]; then
-        (cd / && runuser -u postgres -- "$@")
-    else
-        "$@"
-    fi
-}
-
 # Plan of the timed statement as run inside bench_knn(), with the workers
 # actually launched, from auto_explain's entry in the server log.
 timed_plan() {
@@ -149,52 +125,24 @@ timed_plan() {
 }
 
 run_sql() {
-    local sharedir port dbs=() db results summary
-    command -v "$PG_CONFIG" >/dev/null || die "pg_config not found (apt-get install postgresql-server-dev-15 or set PG_CONFIG)"
-    BINDIR="$("$PG_CONFIG" --bindir)"
-    sharedir="$("$PG_CONFIG" --sharedir)"
-    [[ -x "$BINDIR/initdb" && -x "$BINDIR/pg_ctl" && -x "$BINDIR/psql" ]] \
-        || die "no PostgreSQL server binaries in $BINDIR (apt-get install postgresql-15)"
-    if [[ -f "$sharedir/extension/vecrec.control" ]]; then
+    local dbs=() db results summary
+    find_pg
+    if [[ -f "$SHAREDIR/extension/vecrec.control" ]]; then
         dbs+=(bench_vecrec)
     elif [[ $NEED_VECREC -eq 1 ]]; then
-        die "the vecrec extension is not installed in $sharedir/extension: run 'make install' first"
+        die "the vecrec extension is not installed in $SHAREDIR/extension: run 'make install' first"
     else
         say "vecrec not installed: skipped (--pgvector-only)"
     fi
-    if [[ -f "$sharedir/extension/vector.control" ]]; then
+    if [[ -f "$SHAREDIR/extension/vector.control" ]]; then
         dbs+=(bench_pgvector)
     else
         say "pgvector (extension 'vector') is not installed on this server: measuring vecrec alone"
     fi
     [[ ${#dbs[@]} -gt 0 ]] || die "nothing to measure"
-    if [[ "$(id -u)" -eq 0 ]]; then
-        id postgres >/dev/null 2>&1 || die "running as root but there is no postgres user"
-    fi
 
-    # data
-    [[ -n "$DATA" ]] || DATA="$HOME/.cache/vecrec-data/glove100"
-    bash "$HERE/get_glove100.sh" "$DATA" || die "could not obtain the GloVe-100 data"
-    for f in base.tsv query.tsv groundtruth.tsv; do
-        [[ -r "$DATA/$f" ]] || die "missing $DATA/$f"
-    done
-
-    # throwaway cluster: socket in its own directory, no TCP, so any port is free
-    CLUSTER="$(mktemp -d /tmp/vecrec-bench.XXXXXX)"
-    trap cleanup EXIT
-    trap 'exit 130' INT TERM HUP
-    chmod 755 "$CLUSTER"
-    [[ "$(id -u)" -eq 0 ]] && chown postgres: "$CLUSTER"
-    port=5432
-    as_pg "$BINDIR/initdb" -D "$CLUSTER/data" -U postgres -A trust -E UTF8 --locale=C -N \
-        >"$CLUSTER/initdb.log" 2>&1 || { cat "$CLUSTER/initdb.log" >&2; die "initdb failed"; }
-    as_pg tee -a "$CLUSTER/data/postgresql.conf" >/dev/null <<CONF
-
-# bench/bench_distance.sh (throwaway cluster)
-port = $port
-listen_addresses = ''
-unix_socket_directories = '$CLUSTER'
-shared_buffers = 2GB
+    glove_data
+    start_cluster "shared_buffers = 2GB
 max_parallel_workers_per_gather = 0
 jit = off
 autovacuum = off
@@ -203,15 +151,10 @@ synchronous_commit = off
 full_page_writes = off
 max_wal_size = 8GB
 work_mem = 64MB
-maintenance_work_mem = 512MB
-lc_messages = 'C'
-CONF
-    as_pg "$BINDIR/pg_ctl" -D "$CLUSTER/data" -l "$CLUSTER/server.log" -w -t 120 start >/dev/null \
-        || { tail -n 30 "$CLUSTER/server.log" >&2 || true; die "the server did not start"; }
+maintenance_work_mem = 512MB"
 
-    PSQL=("$BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -h "$CLUSTER" -p "$port" -U postgres)
     echo "=== part 2: exact scan, GloVe-100 (331,479 x 100), ORDER BY embedding <=> q LIMIT 10"
-    say "$("$BINDIR/postgres" --version | sed 's/^postgres (PostgreSQL) /PostgreSQL /'), shared_buffers=2GB, jit=off, cluster $CLUSTER"
+    say "$(pg_version), shared_buffers=2GB, jit=off, cluster $CLUSTER"
 
     for db in "${dbs[@]}"; do
         local ext=vecrec

@@ -55,8 +55,6 @@ QUANT=sq8
 RERANK=""
 DATA=""
 
-usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
-isnum() { [[ "$1" =~ ^[0-9]+$ ]]; }
 while (($#)); do
     case "$1" in
         --base) NBASE="${2:?}"; shift ;;
@@ -87,13 +85,7 @@ read -r -a FPROBE_LIST <<<"$FILTER_PROBES"
 mapfile -t PROBE_LIST < <(printf '%s\n' "${PROBE_LIST[@]}" | sort -n -u)
 
 find_pg
-[[ -f "$SHAREDIR/extension/vecrec.control" ]] || die "vecrec is not installed: run 'make install'"
-DBS=(bench_vecrec)
-if [[ $SKIP_PGV -eq 0 ]]; then
-    if [[ -f "$SHAREDIR/extension/vector.control" ]]; then DBS+=(bench_pgvector)
-    else warn "pgvector (extension 'vector') is not installed: measuring vecrec alone"; fi
-fi
-declare -A EXTNAME=([bench_vecrec]=vecrec [bench_pgvector]=vector)
+bench_dbs "$SKIP_PGV"
 # variants measured: database, table, index options, extra settings
 VARIANTS=(vecrec)
 declare -A VDB=([vecrec]=bench_vecrec [pgvector]=bench_pgvector [vecrec-$QUANT]=bench_vecrec)
@@ -103,71 +95,29 @@ declare -A VOPTS=([vecrec]="" [pgvector]="" [vecrec-$QUANT]="${RERANK:+-c vecrec
 [[ $QUANT != none ]] && VARIANTS+=("vecrec-$QUANT")
 [[ " ${DBS[*]} " == *" bench_pgvector "* ]] && VARIANTS+=(pgvector)
 
-[[ -n "$DATA" ]] || DATA="$HOME/.cache/vecrec-data/glove100"
-bash "$HERE/get_glove100.sh" "$DATA" >/dev/null || die "could not obtain the GloVe-100 data"
-DATA="$(cd "$DATA" && pwd)"
-COMMIT="$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-git -C "$REPO" diff --quiet HEAD -- src sql 2>/dev/null || COMMIT="$COMMIT+dirty"
+glove_data >/dev/null
+COMMIT="$(git_commit)"
 
 start_cluster "shared_buffers = 2GB
-jit = off
-max_parallel_workers_per_gather = 0
-max_parallel_maintenance_workers = 0
-max_worker_processes = 16
-max_parallel_workers = 16
-autovacuum = off
-fsync = off
-synchronous_commit = off
-full_page_writes = off
-max_wal_size = 32GB
-checkpoint_timeout = 1h
-maintenance_work_mem = 1GB
+$GLOVE_CONF
 max_connections = 20"
-WORK="$CLUSTER/work"
-mkdir -p "$WORK"
 cd "$WORK"
-
-q() {
-    local db=$1 opts=$2; shift 2
-    PGOPTIONS="$opts" "${PSQL[@]}" -At -F $'\t' -d "$db" "$@" 2>"$WORK/psql.err" || {
-        cat "$WORK/psql.err" >&2; tail -n 20 "$CLUSTER/server.log" >&2; die "SQL failed in $db"; }
-    grep -v '^NOTICE:\|^$' "$WORK/psql.err" >&2 || true
-}
 
 say "$("$BINDIR/postgres" --version), $(nproc) CPUs, base rows $NBASE, queries $NQ, lists: ${LIST_LIST[*]}, probes: ${PROBE_LIST[*]}, ${DURATION}s x $REPS per measurement, commit $COMMIT"
 
 for db in "${DBS[@]}"; do
     t0=$SECONDS
     q postgres "" -c "CREATE DATABASE $db"
-    q "$db" "" <<SQL
-CREATE EXTENSION ${EXTNAME[$db]};
-CREATE EXTENSION pg_prewarm;
-CREATE TABLE items (id int NOT NULL, embedding vector(100) NOT NULL,
-    category int GENERATED ALWAYS AS (((id::bigint * 2654435761) % 1000)::int) STORED);
-CREATE TABLE queries (qid int PRIMARY KEY, v vector(100) NOT NULL);
-CREATE TABLE truth (c int, qid int, ids int[] NOT NULL, PRIMARY KEY (c, qid));
-CREATE FUNCTION bench_ids(nq int, OUT qid int, OUT ids int[]) RETURNS SETOF record
-LANGUAGE plpgsql AS \$\$
-DECLARE r record;
-BEGIN
-    FOR n IN 0 .. nq - 1 LOOP
-        qid := n;
-        ids := '{}';
-        FOR r IN EXECUTE 'EXECUTE bench_q(' || n || ')' LOOP
-            ids := ids || r.id;
-        END LOOP;
-        RETURN NEXT;
-    END LOOP;
-END
-\$\$;
-SQL
-    head -n "$NBASE" "$DATA/base.tsv" | q "$db" "" -c '\copy items (id, embedding) FROM pstdin'
+    q "$db" "" -c "CREATE EXTENSION ${EXTNAME[$db]}"
+    glove_tables "$db" ",
+    category int GENERATED ALWAYS AS (((id::bigint * 2654435761) % 1000)::int) STORED"
+    q "$db" "" -c "CREATE TABLE truth (c int, qid int, ids int[] NOT NULL, PRIMARY KEY (c, qid))"
+    glove_load "$db"
     if [[ $db == bench_vecrec && $QUANT != none ]]; then
         q "$db" "" -c "CREATE TABLE items_q (LIKE items INCLUDING ALL)" \
             -c "INSERT INTO items_q (id, embedding) SELECT id, embedding FROM items" \
             -c "VACUUM (FREEZE, ANALYZE) items_q" -c "SELECT pg_prewarm('items_q')" >/dev/null
     fi
-    head -n "$NQ" "$DATA/query.tsv" | q "$db" "" -c '\copy queries (qid, v) FROM pstdin'
     q "$db" "" -c "VACUUM (FREEZE, ANALYZE) items" -c "VACUUM ANALYZE queries" -c "SELECT pg_prewarm('items')" >/dev/null
     # exact answers: c = 1000 unfiltered, 100 (10%), 10 (1%)
     q "$db" "-c max_parallel_workers_per_gather=0" -c "INSERT INTO truth SELECT c, q.qid,

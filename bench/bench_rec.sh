@@ -38,7 +38,7 @@ while [[ $# -gt 0 ]]; do
     case "$1" in
         --reps) REPS="${2:?}"; shift ;;
         --iters) ITERS="${2:?}"; shift ;;
-        -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) usage; exit 0 ;;
         *) die "unknown option $1 (see --help)" ;;
     esac
     shift
@@ -105,7 +105,7 @@ END
 $$;
 SQL
 
-say "$("$BINDIR/postgres" --version | sed 's/^postgres (PostgreSQL) /PostgreSQL /'), kernels: $("${PSQL[@]}" -d postgres -At -c "SELECT name FROM vecrec.kernels() WHERE active")"
+say "$(pg_version), kernels: $("${PSQL[@]}" -d postgres -At -c "SELECT name FROM vecrec.kernels() WHERE active")"
 say "$ITERS calls per repetition, median of $REPS repetitions"
 printf '%-44s %12s %12s\n' measurement "median us" "min us"
 csv=()
