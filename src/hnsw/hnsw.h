@@ -92,6 +92,17 @@
 /* Lock on the metapage's block number taken by inserts (see README) */
 #define HNSW_UPDATE_LOCK	0
 
+/*
+ * The free space map holds, for each page with free items (HNSW_FREE_TUPLE),
+ * how big the biggest one is: (level + 1) steps for an item with room for
+ * the lists of levels 0 .. level, nothing (0) for a page without free items.
+ * An insert asks the map (GetPageWithFreeSpace) for a page whose value is at
+ * least that of its own level, so it only visits pages where some free item
+ * is big enough.  Sixteen levels take half a page's worth of "space".
+ */
+#define HNSW_FSM_STEP		(BLCKSZ / 32)
+#define HnswFreeSpaceValue(level)	((level) < 0 ? 0 : (Size) ((level) + 1) * HNSW_FSM_STEP)
+
 /* Neighbours kept at a level */
 #define HnswLevelSlots(m, level)	((level) == 0 ? 2 * (m) : (m))
 #define HnswTotalSlots(m, level)	(2 * (m) + (level) * (m))
@@ -177,6 +188,11 @@ typedef HnswPageOpaqueData *HnswPageOpaque;
  * 1 .. level; an unused slot holds an invalid item pointer.  Items never
  * move and never change size: neighbour updates overwrite slots in place.
  *
+ * An element that took the item of a deleted one (HNSW_FREE_TUPLE, below)
+ * may sit in an item made for a higher level than its own: the slots past
+ * its level are invalid and never read.  Readers find the slots from the
+ * stored level, never from the item's length.
+ *
  * In an index of format version 2 (metapage vecChunks > 0) the vector is
  * stored out of line, in chunk items (below), and x[] is replaced by
  * vecChunks chunk pointers, in vector order, unused ones invalid:
@@ -201,6 +217,18 @@ typedef HnswElementTupleData *HnswElementTuple;
 
 #define HNSW_ELEMENT_TUPLE	1
 #define HNSW_VECTOR_TUPLE	2
+
+/*
+ * A free item: the item of an element that VACUUM found deleted and no
+ * longer linked from any list in use (those of live elements and of the
+ * entry point), ready for an insert to take
+ * (see README, "Vacuum").  It keeps the layout of an element: level is the
+ * highest level the item has room for, and in a version 2 index the chunk
+ * pointers still lead to the vector chunks, which go with the item.
+ * Everything else in it is stale and never read: to every reader a free
+ * item is not an element (lock_element and friends check the type).
+ */
+#define HNSW_FREE_TUPLE		3
 
 /* Bytes between an element's header and its neighbour slots */
 #define HnswVectorBytes(dims, vecChunks) \
@@ -454,6 +482,8 @@ extern void HnswGetMeta(Relation index, HnswMetaPageData *meta);
 extern void HnswInitMeta(HnswMetaPage meta, int dims, int m, int efConstruction);
 extern int	HnswVecChunksFor(int dims, int m);
 extern int	HnswMaxLevel(int dims, int vecChunks, int m);
+extern int	HnswItemLevel(Size len, int dims, int vecChunks, int m);
+extern int	HnswPageFreeLevel(Page page);
 extern int	HnswChunkFloats(Size freeSpace, int remaining);
 extern void HnswCheckPage(Relation index, Page page, BlockNumber blkno);
 extern int	HnswSelectNeighbors(int ncands, const float *candDist, int max, bool keepPruned,
@@ -483,8 +513,8 @@ extern void HnswCopyVector(HnswSearch *s, Buffer buf, HnswElementTuple etup, flo
 extern void HnswReadDistances(HnswSearch *s, const ItemPointerData *tids, int n, float *dist,
 							  bool *deleted, ItemPointerData *heaptids, bool *ok);
 extern HnswCandidate HnswSearchGreedy(HnswSearch *s, HnswCandidate ep, int fromLevel, int toLevel);
-extern int	HnswSearchLayer(HnswSearch *s, HnswCandidate *eps, int neps, int ef, int level,
-							HnswCandidate *out);
+extern int	HnswSearchLayer(HnswSearch *s, HnswCandidate *eps, int neps, bool epsLive, int ef,
+							int level, HnswCandidate *out);
 
 /* hnswgraph.c */
 extern Size HnswGraphShmemSize(int dims, int m, uint32 capacity, bool spilled);

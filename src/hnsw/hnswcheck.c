@@ -4,10 +4,13 @@
  *		Structural verification of an hnsw index (vecrec.verify_index).
  *
  * Reads every page under AccessShareLock and reports one row per check:
- * metapage identity, page ids, element tuples (type, level, neighbour
- * pointers in range, pointing at elements high enough, no self links, no
- * duplicates within a list), out-of-line vectors (every chunk well formed,
- * each element's chunk pointers leading to chunks that cover its vector in
+ * metapage identity, page ids, element tuples (type, level, an item big
+ * enough for the level, neighbour pointers in range, no self links, no
+ * duplicates within a list; the lists in use -- of live elements and the
+ * entry point -- pointing at elements high enough, never at a free item;
+ * slots past an element's level invalid), free items (counted with the
+ * pages), out-of-line vectors (every chunk well formed, each element's or
+ * free item's chunk pointers leading to chunks that cover its vector in
  * order, no chunk shared; reported with the pages), the entry point, and
  * how many elements the graph cannot reach from the entry point (reported,
  * not an error: concurrent inserts can leave a few), and on request
@@ -39,6 +42,8 @@
 typedef struct CheckElement
 {
 	uint8		level;			/* 0xFF: not an element */
+	uint8		capacity;		/* element or free item: levels its item holds */
+	bool		free;			/* a free item (level is 0xFF) */
 	bool		deleted;
 	bool		reached;
 	bool		chunk;			/* a vector chunk */
@@ -56,6 +61,7 @@ typedef struct CheckState
 	CheckElement **elems;		/* per block, per offset */
 	int64		nelements;
 	int64		ndeleted;
+	int64		nfree;			/* free items */
 	int64		nchunks;
 	int64		nunreferenced;	/* chunks no element points at */
 	int64		nnew;			/* all-zero pages (extension lost in a crash) */
@@ -86,10 +92,10 @@ problem(CheckState *cs, const char *fmt, BlockNumber blkno, OffsetNumber off, co
 }
 
 /*
- * The element at a TID, or NULL if there is none
+ * The item at a TID, whatever it is, or NULL if there is none
  */
 static CheckElement *
-element_at(CheckState *cs, ItemPointer tid)
+item_at(CheckState *cs, ItemPointer tid)
 {
 	BlockNumber blkno = ItemPointerGetBlockNumberNoCheck(tid);
 	OffsetNumber off = ItemPointerGetOffsetNumberNoCheck(tid);
@@ -97,9 +103,30 @@ element_at(CheckState *cs, ItemPointer tid)
 	if (blkno < HNSW_FIRST_DATA_BLKNO || blkno >= cs->nblocks || cs->elems[blkno] == NULL ||
 		off < FirstOffsetNumber || off > cs->maxoff[blkno])
 		return NULL;
-	if (cs->elems[blkno][off].level == 0xFF)
-		return NULL;
 	return &cs->elems[blkno][off];
+}
+
+/*
+ * The element at a TID, or NULL if there is none
+ */
+static CheckElement *
+element_at(CheckState *cs, ItemPointer tid)
+{
+	CheckElement *ce = item_at(cs, tid);
+
+	return ce != NULL && ce->level != 0xFF ? ce : NULL;
+}
+
+/*
+ * Are the lists of an element in use: does a search follow them?  Those of
+ * live elements and of the entry point are; a deleted element's lists are
+ * left as they were and may point at items VACUUM has freed since.
+ */
+static bool
+lists_in_use(CheckState *cs, BlockNumber blkno, OffsetNumber off)
+{
+	return !cs->elems[blkno][off].deleted ||
+		(blkno == cs->meta.entryBlkno && off == cs->meta.entryOffno);
 }
 
 /*
@@ -139,6 +166,7 @@ check_pages(CheckState *cs)
 			ItemId		itemid = PageGetItemId(page, off);
 			HnswElementTuple etup;
 			CheckElement *ce = &cs->elems[blkno][off];
+			int			capacity;
 
 			memset(ce, 0, sizeof(CheckElement));
 			ce->level = 0xFF;
@@ -163,18 +191,34 @@ check_pages(CheckState *cs)
 				cs->nchunks++;
 				continue;
 			}
+			if (etup->type == HNSW_FREE_TUPLE)
+			{
+				/* its level is the one its size was made for */
+				if (etup->level > HNSW_MAX_LEVEL ||
+					ItemIdGetLength(itemid) != HNSW_ELEMENT_TUPLE_SIZE(cs->meta.dims, cs->meta.vecChunks,
+																	   cs->meta.m, etup->level))
+				{
+					problem(cs, "free item (%u,%u) %s", blkno, off, "has a level that does not match its size");
+					continue;
+				}
+				ce->free = true;
+				ce->capacity = etup->level;
+				cs->nfree++;
+				continue;
+			}
 			if (etup->type != HNSW_ELEMENT_TUPLE)
 			{
 				problem(cs, "element (%u,%u) %s", blkno, off, "has an unknown tuple type");
 				continue;
 			}
-			if (etup->level > HNSW_MAX_LEVEL ||
-				ItemIdGetLength(itemid) != HNSW_ELEMENT_TUPLE_SIZE(cs->meta.dims, cs->meta.vecChunks,
-																   cs->meta.m, etup->level))
+			/* an element may sit in the larger item of a freed one */
+			capacity = HnswItemLevel(ItemIdGetLength(itemid), cs->meta.dims, cs->meta.vecChunks, cs->meta.m);
+			if (etup->level > HNSW_MAX_LEVEL || capacity < etup->level)
 			{
 				problem(cs, "element (%u,%u) %s", blkno, off, "has a level that does not match its size");
 				continue;
 			}
+			ce->capacity = capacity;
 			ce->level = etup->level;
 			ce->deleted = etup->deleted != 0;
 			cs->nelements++;
@@ -190,11 +234,11 @@ typedef void (*CheckElementFunc) (CheckState *cs, BlockNumber blkno, OffsetNumbe
 								  HnswElementTuple etup);
 
 /*
- * Call fn for every element found by pass 1, page by page under a share
- * lock
+ * Call fn for every element found by pass 1 (and every free item, if
+ * withFree), page by page under a share lock
  */
 static void
-for_each_element(CheckState *cs, CheckElementFunc fn)
+for_each_item(CheckState *cs, CheckElementFunc fn, bool withFree)
 {
 	for (BlockNumber blkno = HNSW_FIRST_DATA_BLKNO; blkno < cs->nblocks; blkno++)
 	{
@@ -209,7 +253,7 @@ for_each_element(CheckState *cs, CheckElementFunc fn)
 		page = BufferGetPage(buf);
 		for (OffsetNumber off = FirstOffsetNumber; off <= cs->maxoff[blkno]; off++)
 		{
-			if (cs->elems[blkno][off].level == 0xFF)
+			if (cs->elems[blkno][off].level == 0xFF && !(withFree && cs->elems[blkno][off].free))
 				continue;
 			fn(cs, blkno, off, (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off)));
 		}
@@ -217,10 +261,17 @@ for_each_element(CheckState *cs, CheckElementFunc fn)
 	}
 }
 
+static void
+for_each_element(CheckState *cs, CheckElementFunc fn)
+{
+	for_each_item(cs, fn, false);
+}
+
 /*
  * Pass 1b, out-of-line vectors only: an element's chunk pointers lead to
  * chunks that follow each other and cover its vector, and no chunk belongs
- * to two elements
+ * to two elements.  Free items keep their chunks for the next element, so
+ * theirs are checked the same way.
  */
 static void
 check_element_vector(CheckState *cs, BlockNumber blkno, OffsetNumber off, HnswElementTuple etup)
@@ -273,7 +324,7 @@ check_element_vector(CheckState *cs, BlockNumber blkno, OffsetNumber off, HnswEl
 static void
 check_vectors(CheckState *cs)
 {
-	for_each_element(cs, check_element_vector);
+	for_each_item(cs, check_element_vector, true);
 	for (BlockNumber b = HNSW_FIRST_DATA_BLKNO; b < cs->nblocks; b++)
 		for (OffsetNumber o = FirstOffsetNumber; cs->elems[b] && o <= cs->maxoff[b]; o++)
 			if (cs->elems[b][o].chunk && cs->elems[b][o].refs == 0)
@@ -288,6 +339,8 @@ check_element_links(CheckState *cs, BlockNumber blkno, OffsetNumber off, HnswEle
 {
 	int			m = cs->meta.m;
 	ItemPointer nbrs = HnswElementNeighbors(etup, cs->meta.dims, cs->meta.vecChunks);
+	bool		inUse = lists_in_use(cs, blkno, off);
+	int			capacity = cs->elems[blkno][off].capacity;
 
 	for (int level = 0; level <= etup->level; level++)
 	{
@@ -301,8 +354,12 @@ check_element_links(CheckState *cs, BlockNumber blkno, OffsetNumber off, HnswEle
 
 			if (!ItemPointerIsValid(t))
 				continue;
-			target = element_at(cs, t);
-			if (target == NULL)
+			target = item_at(cs, t);
+			if (!inUse)
+				;				/* stale links are fine: see lists_in_use */
+			else if (target != NULL && target->free)
+				problem(cs, "element (%u,%u) %s", blkno, off, "links to a free item");
+			else if (target == NULL || target->level == 0xFF)
 				problem(cs, "element (%u,%u) %s", blkno, off, "links to something that is not an element");
 			else if (target->level < level)
 				problem(cs, "element (%u,%u) %s", blkno, off, "links to an element below the link's level");
@@ -313,6 +370,11 @@ check_element_links(CheckState *cs, BlockNumber blkno, OffsetNumber off, HnswEle
 					problem(cs, "element (%u,%u) %s", blkno, off, "has a duplicate neighbour");
 		}
 	}
+
+	/* an item made for more levels than its element has: the rest is unused */
+	for (int i = HnswTotalSlots(m, etup->level); i < HnswTotalSlots(m, capacity); i++)
+		if (ItemPointerIsValid(&nbrs[i]))
+			problem(cs, "element (%u,%u) %s", blkno, off, "has a neighbour past its level");
 }
 
 static void
@@ -491,10 +553,10 @@ HnswCheckIndex(Relation index, Relation heap, Snapshot snapshot, bool strict,
 	if (cs.meta.vecChunks > 0)
 	{
 		check_vectors(&cs);
-		report(arg, "pages", cs.problems == 0, cs.problems == 0 ? psprintf("%u pages, " INT64_FORMAT " elements, " INT64_FORMAT " deleted, " INT64_FORMAT " vector chunks (" INT64_FORMAT " not referenced), " INT64_FORMAT " unused new pages", cs.nblocks, cs.nelements, cs.ndeleted, cs.nchunks, cs.nunreferenced, cs.nnew) : cs.first.data);
+		report(arg, "pages", cs.problems == 0, cs.problems == 0 ? psprintf("%u pages, " INT64_FORMAT " elements, " INT64_FORMAT " deleted, " INT64_FORMAT " free, " INT64_FORMAT " vector chunks (" INT64_FORMAT " not referenced), " INT64_FORMAT " unused new pages", cs.nblocks, cs.nelements, cs.ndeleted, cs.nfree, cs.nchunks, cs.nunreferenced, cs.nnew) : cs.first.data);
 	}
 	else
-		report(arg, "pages", cs.problems == 0, cs.problems == 0 ? psprintf("%u pages, " INT64_FORMAT " elements, " INT64_FORMAT " deleted, " INT64_FORMAT " unused new pages", cs.nblocks, cs.nelements, cs.ndeleted, cs.nnew) : cs.first.data);
+		report(arg, "pages", cs.problems == 0, cs.problems == 0 ? psprintf("%u pages, " INT64_FORMAT " elements, " INT64_FORMAT " deleted, " INT64_FORMAT " free, " INT64_FORMAT " unused new pages", cs.nblocks, cs.nelements, cs.ndeleted, cs.nfree, cs.nnew) : cs.first.data);
 
 	cs.problems = 0;
 	resetStringInfo(&cs.first);

@@ -6,7 +6,9 @@
  * Steps, each with its own lock and WAL story (see README):
  *	1. take the update lock (share; exclusive if the entry point changes)
  *	2. search the graph for neighbours, page by page under share locks
- *	3. append the new element to the last page (metapage lock first)
+ *	3. write the new element into a free item that VACUUM left (found
+ *	   through the free space map), or else append it to the last page
+ *	   (metapage lock first)
  *	4. link each neighbour back, one page at a time
  *	5. move the entry point when the new element is higher
  *
@@ -19,6 +21,7 @@
 #include "postgres.h"
 
 #include "miscadmin.h"
+#include "storage/freespace.h"
 #include "storage/lmgr.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -98,37 +101,58 @@ HnswSelectOnDisk(HnswSearch *s, HnswCandidate *cands, int n, int max)
 }
 
 /*
- * Find the new element's neighbours at every level it has
+ * Find the new element's neighbours at every level it has.  Only live
+ * elements are chosen; at a level where the search finds none (every
+ * element around is deleted), the new element links to the entry point,
+ * the one deleted element a list may point at (VACUUM never frees it), so
+ * that it is reachable.
  */
 static void
 find_links(HnswSearch *s, HnswMetaPageData *meta, int level, int efc, InsertLinks *links)
 {
+	HnswCandidate entry;
 	HnswCandidate ep;
 	HnswCandidate *eps = palloc(sizeof(HnswCandidate) * efc);
 	int			neps;
 	bool		deleted;
+	bool		epsLive;
 
 	memset(links, 0, sizeof(*links));
-	ItemPointerSet(&ep.tid, meta->entryBlkno, meta->entryOffno);
-	if (!HnswReadDistance(s, &ep.tid, &ep.dist, &deleted))
+	ItemPointerSet(&entry.tid, meta->entryBlkno, meta->entryOffno);
+	if (!HnswReadDistance(s, &entry.tid, &entry.dist, &deleted))
 		elog(ERROR, "hnsw entry point (%u,%u) of index \"%s\" is missing",
 			 meta->entryBlkno, meta->entryOffno, RelationGetRelationName(s->index));
+	ep = entry;
 	if (meta->entryLevel > level)
+	{
+		float		d;
+
 		ep = HnswSearchGreedy(s, ep, meta->entryLevel, level + 1);
+		/* the descent may end on a deleted element: it must not be a result */
+		if (!ItemPointerEquals(&ep.tid, &entry.tid) && !HnswReadDistance(s, &ep.tid, &d, &deleted))
+			deleted = true;
+	}
+	epsLive = !deleted;
 
 	eps[0] = ep;
 	neps = 1;
 	for (int lc = Min(level, meta->entryLevel); lc >= 0; lc--)
 	{
 		HnswCandidate *w = palloc(sizeof(HnswCandidate) * efc);
-		int			n = HnswSearchLayer(s, eps, neps, efc, lc, w);
+		int			n = HnswSearchLayer(s, eps, neps, epsLive, efc, lc, w);
 
 		if (n > 0)
 		{
 			memcpy(eps, w, sizeof(HnswCandidate) * n);
 			neps = n;
+			epsLive = true;
 		}
 		links->n[lc] = HnswSelectOnDisk(s, w, n, HnswNewLinks(s->m));
+		if (links->n[lc] == 0)
+		{
+			w[0] = entry;
+			links->n[lc] = 1;
+		}
 		links->c[lc] = w;
 	}
 }
@@ -440,16 +464,19 @@ set_entry_point(Relation index, ItemPointer tid, int level)
 
 /*
  * Build the element tuple for a vector (or, out of line, its chunk
- * pointers) and its chosen neighbours
+ * pointers) and its chosen neighbours, in an item with room for the lists
+ * of capacity >= level levels: the slots past its level are invalid
  */
 static HnswElementTuple
-form_element(HnswMetaPageData *meta, int level, ItemPointer heaptid, const float *vec,
-			 const ItemPointerData *chunks, InsertLinks *links, Size *sz)
+form_element(HnswMetaPageData *meta, int level, int capacity, ItemPointer heaptid,
+			 const float *vec, const ItemPointerData *chunks, InsertLinks *links, Size *sz)
 {
 	int			m = meta->m;
 	HnswElementTuple etup;
+	ItemPointer slots;
 
-	*sz = HNSW_ELEMENT_TUPLE_SIZE(meta->dims, meta->vecChunks, m, level);
+	Assert(capacity >= level);
+	*sz = HNSW_ELEMENT_TUPLE_SIZE(meta->dims, meta->vecChunks, m, capacity);
 	etup = palloc0(*sz);
 	etup->type = HNSW_ELEMENT_TUPLE;
 	etup->level = level;
@@ -458,19 +485,346 @@ form_element(HnswMetaPageData *meta, int level, ItemPointer heaptid, const float
 		memcpy(etup->x, vec, sizeof(float) * meta->dims);
 	else
 		memcpy(HnswElementChunks(etup), chunks, sizeof(ItemPointerData) * meta->vecChunks);
+	slots = HnswElementNeighbors(etup, meta->dims, meta->vecChunks);
+	for (int i = 0; i < HnswTotalSlots(m, capacity); i++)
+		ItemPointerSetInvalid(&slots[i]);
 	for (int lc = 0; lc <= level; lc++)
 	{
-		ItemPointer slots = level_slots(etup, meta->dims, meta->vecChunks, m, lc);
-
-		for (int i = 0; i < HnswLevelSlots(m, lc); i++)
-		{
-			if (i < links->n[lc])
-				slots[i] = links->c[lc][i].tid;
-			else
-				ItemPointerSetInvalid(&slots[i]);
-		}
+		slots = level_slots(etup, meta->dims, meta->vecChunks, m, lc);
+		for (int i = 0; i < links->n[lc]; i++)
+			slots[i] = links->c[lc][i].tid;
 	}
 	return etup;
+}
+
+/*
+ * Reusing free items.  VACUUM turns deleted elements that nothing links to
+ * any more into free items (HNSW_FREE_TUPLE) and records in the free space
+ * map how big the biggest free item of each page is (HnswFreeSpaceValue).
+ * An insert asks the map for a page with a free item big enough for its
+ * level, picks there the free item with room for the fewest levels above
+ * its own, and writes the element into it, its vector into the item's
+ * chunks when vectors are out of line.  An item bigger than needed is only
+ * taken from the last page tried, so that elements of level 0, nearly all
+ * of them, leave the bigger items to elements of higher levels.  Levels
+ * are never capped to fit an item: when no page tried has one big enough,
+ * the element is appended.
+ */
+#define HNSW_REUSE_PAGES	3		/* pages from the map an insert tries */
+
+/* A free item chosen on a page */
+typedef struct FreeItem
+{
+	OffsetNumber off;
+	int			capacity;		/* the highest level the item has room for */
+	ItemPointerData chunks[HNSW_MAX_VEC_CHUNKS];
+} FreeItem;
+
+/*
+ * Choose the free item on a (locked) page that best fits an element of a
+ * level; false if none is big enough
+ */
+static bool
+choose_free_item(Relation index, Buffer buf, HnswMetaPageData *meta, int level, FreeItem *fi)
+{
+	Page		page = BufferGetPage(buf);
+	OffsetNumber maxoff;
+
+	fi->off = InvalidOffsetNumber;
+	fi->capacity = -1;
+	if (PageIsNew(page))
+		return false;
+	HnswCheckPage(index, page, BufferGetBlockNumber(buf));
+	maxoff = PageGetMaxOffsetNumber(page);
+	for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off))
+	{
+		ItemId		itemid = PageGetItemId(page, off);
+		HnswElementTuple etup;
+
+		if (!ItemIdIsNormal(itemid))
+			continue;
+		etup = (HnswElementTuple) PageGetItem(page, itemid);
+		if (etup->type != HNSW_FREE_TUPLE)
+			continue;
+		if (etup->level >= level && (fi->off == InvalidOffsetNumber || etup->level < fi->capacity))
+		{
+			fi->off = off;
+			fi->capacity = etup->level;
+			if (meta->vecChunks > 0)
+				memcpy(fi->chunks, HnswElementChunks(etup), sizeof(ItemPointerData) * meta->vecChunks);
+		}
+	}
+	return fi->off != InvalidOffsetNumber;
+}
+
+/*
+ * Is the chosen item still free, as it was chosen?  Another insert may have
+ * taken it between the two locks.
+ */
+static bool
+still_free(Page page, FreeItem *fi, int vecChunks)
+{
+	ItemId		itemid;
+	HnswElementTuple etup;
+
+	if (fi->off > PageGetMaxOffsetNumber(page))
+		return false;
+	itemid = PageGetItemId(page, fi->off);
+	if (!ItemIdIsNormal(itemid))
+		return false;
+	etup = (HnswElementTuple) PageGetItem(page, itemid);
+	return etup->type == HNSW_FREE_TUPLE && etup->level == fi->capacity &&
+		(vecChunks == 0 ||
+		 memcmp(HnswElementChunks(etup), fi->chunks, sizeof(ItemPointerData) * vecChunks) == 0);
+}
+
+/*
+ * The distinct pages a free item's element and chunks are on, in increasing
+ * order; returns how many
+ */
+static int
+reuse_pages(BlockNumber eblkno, FreeItem *fi, int vecChunks, BlockNumber *blocks)
+{
+	int			n = 0;
+
+	blocks[n++] = eblkno;
+	for (int i = 0; i < vecChunks; i++)
+	{
+		BlockNumber b;
+		bool		seen = false;
+
+		if (!ItemPointerIsValid(&fi->chunks[i]))
+			continue;
+		b = ItemPointerGetBlockNumber(&fi->chunks[i]);
+		for (int j = 0; j < n && !seen; j++)
+			seen = blocks[j] == b;
+		if (!seen)
+			blocks[n++] = b;
+	}
+	for (int i = 1; i < n; i++)
+	{
+		BlockNumber b = blocks[i];
+		int			j = i;
+
+		for (; j > 0 && blocks[j - 1] > b; j--)
+			blocks[j] = blocks[j - 1];
+		blocks[j] = b;
+	}
+	return n;
+}
+
+/*
+ * The chunk at ctid, checked to be the piece of a vector that starts at
+ * coordinate pos, on its locked page; error if it is not
+ */
+static HnswVectorTuple
+free_item_chunk(Relation index, Page page, ItemPointer ctid, int pos, int dims, BlockNumber eblkno)
+{
+	OffsetNumber off = ItemPointerGetOffsetNumber(ctid);
+	ItemId		itemid;
+	HnswVectorTuple ctup = NULL;
+
+	if (off >= FirstOffsetNumber && off <= PageGetMaxOffsetNumber(page))
+	{
+		itemid = PageGetItemId(page, off);
+		if (ItemIdIsNormal(itemid))
+		{
+			ctup = (HnswVectorTuple) PageGetItem(page, itemid);
+			if (ctup->type != HNSW_VECTOR_TUPLE || ctup->start != (uint32) pos || ctup->count == 0 ||
+				ctup->count > dims - pos || ItemIdGetLength(itemid) != HNSW_VECTOR_TUPLE_SIZE(ctup->count))
+				ctup = NULL;
+		}
+	}
+	if (ctup == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has an invalid vector chunk (%u,%u) for a free item on block %u",
+						RelationGetRelationName(index), ItemPointerGetBlockNumberNoCheck(ctid),
+						ItemPointerGetOffsetNumberNoCheck(ctid), eblkno),
+				 errhint("Please REINDEX it.")));
+	return ctup;
+}
+
+/*
+ * Check that the chunks of a free item cover a vector in order, all their
+ * pages being locked (pages[i] holds blocks[i]); error if they do not
+ */
+static void
+check_free_chunks(Relation index, FreeItem *fi, HnswMetaPageData *meta, BlockNumber *blocks,
+				  Page *pages, int npages, BlockNumber eblkno)
+{
+	int			pos = 0;
+	int			i;
+
+	for (i = 0; i < meta->vecChunks && pos < (int) meta->dims; i++)
+	{
+		Page		page = NULL;
+
+		for (int j = 0; j < npages && ItemPointerIsValid(&fi->chunks[i]); j++)
+			if (blocks[j] == ItemPointerGetBlockNumber(&fi->chunks[i]))
+				page = pages[j];
+		if (page == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INDEX_CORRUPTED),
+					 errmsg("index \"%s\" has a free item on block %u whose vector chunks are missing",
+							RelationGetRelationName(index), eblkno),
+					 errhint("Please REINDEX it.")));
+		pos += free_item_chunk(index, page, &fi->chunks[i], pos, meta->dims, eblkno)->count;
+	}
+	if (pos != (int) meta->dims)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has a free item on block %u whose vector chunks do not cover a vector",
+						RelationGetRelationName(index), eblkno),
+				 errhint("Please REINDEX it.")));
+}
+
+/*
+ * Copy the new vector into the chunks of a free item that lie on one page
+ * (already checked)
+ */
+static void
+fill_chunks(Page page, BlockNumber blkno, FreeItem *fi, int vecChunks, const float *vec)
+{
+	for (int i = 0; i < vecChunks; i++)
+	{
+		HnswVectorTuple ctup;
+
+		if (!ItemPointerIsValid(&fi->chunks[i]) || ItemPointerGetBlockNumber(&fi->chunks[i]) != blkno)
+			continue;
+		ctup = (HnswVectorTuple) PageGetItem(page, PageGetItemId(page, ItemPointerGetOffsetNumber(&fi->chunks[i])));
+		memcpy(ctup->x, vec + ctup->start, sizeof(float) * ctup->count);
+	}
+}
+
+/*
+ * Write the new element etup (sz bytes: the item's size) into free item fi
+ * on the page of ebuf (pinned, unlocked), and its vector into the item's
+ * chunks.  Every page involved is locked exclusively, in increasing block
+ * order (README: lock order), and the item checked to be still free;
+ * returns false if another insert took it meanwhile.  Either way
+ * *freeLevel is what the free space map should say of the page now.  The
+ * chunk pages are
+ * WAL-logged first and the element's page last, one record each: after a
+ * crash in between, the item is still free and its chunks, which only a
+ * free item points at, hold part of the new vector, which nobody reads.
+ * Nobody sees the pages in between either: they stay locked until the end.
+ */
+static bool
+fill_free_item(Relation index, HnswMetaPageData *meta, Buffer ebuf, FreeItem *fi,
+			   HnswElementTuple etup, Size sz, const float *vec, int *freeLevel)
+{
+	BlockNumber eblkno = BufferGetBlockNumber(ebuf);
+	BlockNumber blocks[HNSW_MAX_VEC_CHUNKS + 1];
+	Buffer		bufs[HNSW_MAX_VEC_CHUNKS + 1];
+	Page		pages[HNSW_MAX_VEC_CHUNKS + 1];
+	int			npages = reuse_pages(eblkno, fi, meta->vecChunks, blocks);
+	int			ei = 0;
+	bool		ok;
+
+	for (int i = 0; i < npages; i++)
+	{
+		if (blocks[i] == eblkno)
+		{
+			bufs[i] = ebuf;
+			ei = i;
+		}
+		else
+			bufs[i] = ReadBuffer(index, blocks[i]);
+		LockBuffer(bufs[i], BUFFER_LOCK_EXCLUSIVE);
+		pages[i] = BufferGetPage(bufs[i]);
+		if (blocks[i] != eblkno)
+			HnswCheckPage(index, pages[i], blocks[i]);
+	}
+	ok = still_free(pages[ei], fi, meta->vecChunks);
+	if (ok)
+	{
+		GenericXLogState *state;
+		Page		page;
+		ItemId		itemid;
+
+		if (meta->vecChunks > 0)
+			check_free_chunks(index, fi, meta, blocks, pages, npages, eblkno);
+		for (int i = 0; i < npages; i++)
+		{
+			if (i == ei)
+				continue;
+			state = GenericXLogStart(index);
+			page = GenericXLogRegisterBuffer(state, bufs[i], 0);
+			fill_chunks(page, blocks[i], fi, meta->vecChunks, vec);
+			GenericXLogFinish(state);
+		}
+		state = GenericXLogStart(index);
+		page = GenericXLogRegisterBuffer(state, ebuf, 0);
+		fill_chunks(page, eblkno, fi, meta->vecChunks, vec);
+		itemid = PageGetItemId(page, fi->off);
+		Assert(ItemIdGetLength(itemid) == sz);
+		memcpy(PageGetItem(page, itemid), etup, sz);
+		GenericXLogFinish(state);
+	}
+	*freeLevel = HnswPageFreeLevel(pages[ei]);
+	for (int i = 0; i < npages; i++)
+	{
+		if (i == ei)
+			LockBuffer(bufs[i], BUFFER_LOCK_UNLOCK);
+		else
+			UnlockReleaseBuffer(bufs[i]);
+	}
+	return ok;
+}
+
+/*
+ * Try to write the new element into a free item, from pages the free space
+ * map offers; returns false if none fits (the element is then appended).
+ * Each page tried is recorded in the map again with what it has left.  No
+ * buffer lock is held while the map is searched or updated.
+ */
+static bool
+reuse_free_item(Relation index, HnswMetaPageData *meta, int level, ItemPointer heaptid,
+				const float *vec, InsertLinks *links, ItemPointer newtid)
+{
+	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+
+	for (int attempt = 0; attempt < HNSW_REUSE_PAGES; attempt++)
+	{
+		BlockNumber blkno = GetPageWithFreeSpace(index, HnswFreeSpaceValue(level));
+		Buffer		buf;
+		FreeItem	fi;
+		bool		done = false;
+		int			freeLevel;
+
+		if (blkno == InvalidBlockNumber)
+			return false;
+		/* the map is a hint: forget what is wrong in it */
+		if (blkno < HNSW_FIRST_DATA_BLKNO || blkno >= nblocks)
+		{
+			RecordPageWithFreeSpace(index, blkno, 0);
+			continue;
+		}
+		buf = ReadBuffer(index, blkno);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		freeLevel = HnswPageFreeLevel(BufferGetPage(buf));
+		if (choose_free_item(index, buf, meta, level, &fi) &&
+			(fi.capacity == level || attempt == HNSW_REUSE_PAGES - 1))
+		{
+			Size		sz;
+			HnswElementTuple etup;
+
+			LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+			etup = form_element(meta, level, fi.capacity, heaptid, vec, fi.chunks, links, &sz);
+			done = fill_free_item(index, meta, buf, &fi, etup, sz, vec, &freeLevel);
+			if (done)
+				ItemPointerSet(newtid, blkno, fi.off);
+			pfree(etup);
+		}
+		else
+			LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+		ReleaseBuffer(buf);
+		RecordPageWithFreeSpace(index, blkno, HnswFreeSpaceValue(freeLevel));
+		if (done)
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -520,13 +874,16 @@ HnswInsertTuple(Relation index, Datum value, ItemPointer heaptid, bool building)
 	else
 		memset(&links, 0, sizeof(links));
 
-	/* the vector's chunks (out of line), then the element */
-	appender_begin(&ap, index);
-	if (meta.vecChunks > 0)
-		append_chunks(&ap, vec, meta.dims, meta.vecChunks, chunks);
-	etup = form_element(&meta, level, heaptid, vec, chunks, &links, &sz);
-	newtid = appender_add(&ap, (Item) etup, sz);
-	appender_end(&ap);
+	/* a free item, or else at the end: the vector's chunks, then the element */
+	if (!reuse_free_item(index, &meta, level, heaptid, vec, &links, &newtid))
+	{
+		appender_begin(&ap, index);
+		if (meta.vecChunks > 0)
+			append_chunks(&ap, vec, meta.dims, meta.vecChunks, chunks);
+		etup = form_element(&meta, level, level, heaptid, vec, chunks, &links, &sz);
+		newtid = appender_add(&ap, (Item) etup, sz);
+		appender_end(&ap);
+	}
 
 	/*
 	 * The nearest neighbour at level 0 always links back.  Each link reads

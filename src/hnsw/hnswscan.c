@@ -363,9 +363,24 @@ start_search(IndexScanDesc scan)
 		return;
 	}
 	ItemPointerSet(&ep.tid, so->meta.entryBlkno, so->meta.entryOffno);
-	if (!HnswReadDistance(&so->s, &ep.tid, &ep.dist, &deleted))
-		elog(ERROR, "hnsw entry point (%u,%u) of index \"%s\" is missing",
-			 so->meta.entryBlkno, so->meta.entryOffno, RelationGetRelationName(index));
+	while (!HnswReadDistance(&so->s, &ep.tid, &ep.dist, &deleted))
+	{
+		HnswMetaPageData meta;
+
+		/*
+		 * A scan takes no lock against inserts: since the metapage was read,
+		 * the entry point may have moved and VACUUM freed the old one (it
+		 * never frees the current one).  Start from the new one.
+		 */
+		HnswGetMeta(index, &meta);
+		if (meta.entryBlkno == so->meta.entryBlkno && meta.entryOffno == so->meta.entryOffno)
+			elog(ERROR, "hnsw entry point (%u,%u) of index \"%s\" is missing",
+				 so->meta.entryBlkno, so->meta.entryOffno, RelationGetRelationName(index));
+		so->meta.entryBlkno = meta.entryBlkno;
+		so->meta.entryOffno = meta.entryOffno;
+		so->meta.entryLevel = meta.entryLevel;
+		ItemPointerSet(&ep.tid, so->meta.entryBlkno, so->meta.entryOffno);
+	}
 	if (so->meta.entryLevel > 0)
 		ep = HnswSearchGreedy(&so->s, ep, so->meta.entryLevel, 1);
 	consider(so, &ep.tid, 1);

@@ -725,10 +725,13 @@ HnswCandidateCmp(const void *a, const void *b)
  * Search one level from the entry points eps for the ef nearest elements
  * that are not deleted (deleted ones are still walked through).  Writes
  * them to out, nearest first, and returns how many.  Algorithm 2 of the
- * paper.  out must have room for ef candidates.
+ * paper.  out must have room for ef candidates.  The entry points count as
+ * results only if epsLive: a greedy descent can end on a deleted element,
+ * and an insert must never link to one (VACUUM frees deleted elements once
+ * no live list points at them; see README).
  */
 int
-HnswSearchLayer(HnswSearch *s, HnswCandidate *eps, int neps, int ef, int level,
+HnswSearchLayer(HnswSearch *s, HnswCandidate *eps, int neps, bool epsLive, int ef, int level,
 				HnswCandidate *out)
 {
 	HnswHeap	cand;
@@ -746,6 +749,8 @@ HnswSearchLayer(HnswSearch *s, HnswCandidate *eps, int neps, int ef, int level,
 		if (seen)
 			continue;
 		HnswHeapPush(&cand, eps[i].dist, &eps[i].tid);
+		if (!epsLive)
+			continue;
 		HnswHeapPush(&found, eps[i].dist, &eps[i].tid);
 		if (found.n > ef)
 			HnswHeapPop(&found);

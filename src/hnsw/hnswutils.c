@@ -274,6 +274,55 @@ HnswMaxLevel(int dims, int vecChunks, int m)
 }
 
 /*
+ * The level an element item of len bytes was made for (the highest level
+ * whose lists it has room for), or -1 if len is no element size
+ */
+int
+HnswItemLevel(Size len, int dims, int vecChunks, int m)
+{
+	for (int level = 0; level <= HNSW_MAX_LEVEL; level++)
+	{
+		Size		sz = HNSW_ELEMENT_TUPLE_SIZE(dims, vecChunks, m, level);
+
+		if (sz == len)
+			return level;
+		if (sz > len)
+			break;
+	}
+	return -1;
+}
+
+/*
+ * The highest level a free item on a (locked) page has room for, or -1 if
+ * the page has no free item: what the free space map says of the page
+ * (HnswFreeSpaceValue)
+ */
+int
+HnswPageFreeLevel(Page page)
+{
+	OffsetNumber maxoff;
+	int			level = -1;
+
+	StaticAssertStmt(HnswFreeSpaceValue(HNSW_MAX_LEVEL) <= BLCKSZ / 2,
+					 "free space map values must be valid free space amounts");
+	if (PageIsNew(page))
+		return -1;
+	maxoff = PageGetMaxOffsetNumber(page);
+	for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off))
+	{
+		ItemId		itemid = PageGetItemId(page, off);
+		HnswElementTuple etup;
+
+		if (!ItemIdIsNormal(itemid))
+			continue;
+		etup = (HnswElementTuple) PageGetItem(page, itemid);
+		if (etup->type == HNSW_FREE_TUPLE)
+			level = Max(level, etup->level);
+	}
+	return level;
+}
+
+/*
  * How many of the remaining coordinates of a vector to put in a chunk on a
  * page with freeSpace bytes left (PageGetFreeSpace: the line pointer is
  * already counted), or 0 when the chunk should go on a new page instead.

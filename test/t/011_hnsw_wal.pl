@@ -2,8 +2,10 @@
 #
 # A primary and a hot standby built from its backup (the pattern of
 # contrib/bloom/t/001_wal.pl).  The primary creates a table and an hnsw
-# index, then goes through rounds of changes: inserts, deletes + VACUUM,
-# more inserts, REINDEX (in memory, then with maintenance_work_mem = 1MB so
+# index, then goes through rounds of changes: inserts, deletes + VACUUM
+# (which frees the deleted elements), more inserts (which take the free
+# items), updates + VACUUM + updates (the same, as a catalog whose vectors
+# change), REINDEX (in memory, then with maintenance_work_mem = 1MB so
 # that the build switches to the on-disk insert path half way).  After each
 # round, once the standby has replayed everything:
 #   - a set of kNN queries (ORDER BY v <-> q LIMIT 10 through the index,
@@ -134,9 +136,10 @@ sub live_rows_unreachable
 # verify_index on a node: every row ok; returns the rows as text.  Every
 # live row must be returned by a full iterative scan.  No concurrent
 # inserts ever run here, so every element must be reachable from the entry
-# point -- until VACUUM has marked elements deleted: inserts drop links to
-# deleted elements by design, so one may end up unreachable (harmless: it
-# is never returned), and then the reachability row is only reported.
+# point -- until VACUUM has marked elements deleted: its repairs and
+# inserts drop links to deleted elements by design, so one may end up
+# unreachable (harmless: it is never returned), and then the reachability
+# row is only reported.
 sub verify
 {
 	my ($node, $what) = @_;
@@ -148,12 +151,16 @@ sub verify
 		my ($check, $ok, $detail) = split /\|/, $line, 3;
 		$n++;
 		is($ok, 'true', "$what: verify_index $check ok ($detail)");
-		($deleted) = $detail =~ /(\d+) deleted/ if $check eq 'pages';
+		if ($check eq 'pages')
+		{
+			my ($d, $f) = $detail =~ /(\d+) deleted, (\d+) free/;
+			$deleted = ($d // 0) + ($f // 0);
+		}
 		next unless $check eq 'reachability';
 		is(live_rows_unreachable($node), '0', "$what: a full scan returns every live row");
 		if ($deleted)
 		{
-			note("$what: $detail ($deleted deleted elements)");
+			note("$what: $detail ($deleted deleted elements or free items)");
 		}
 		else
 		{
@@ -165,6 +172,16 @@ sub verify
 }
 
 my $round = 0;
+
+# The pages row of verify_index on the primary: (live elements, deleted
+# elements + free items, index pages)
+sub counts
+{
+	my $pages = $primary->safe_psql('postgres',
+		q{SELECT detail FROM vecrec.verify_index('t_idx') WHERE "check" = 'pages'});
+	my ($p, $e, $d, $f) = $pages =~ /^(\d+) pages, (\d+) elements, (\d+) deleted, (\d+) free/;
+	return defined $f ? ($e - $d, $d + $f, $p) : (-1, -1, -1);
+}
 
 # The standby must match the primary exactly
 sub compare
@@ -220,18 +237,50 @@ $primary->safe_psql('postgres', 'DELETE FROM t WHERE id % 3 = 0');
 compare('after DELETE', 2667);
 $primary->safe_psql('postgres', 'VACUUM t');
 compare('after VACUUM', 2667);
-like($primary->safe_psql('postgres', q{SELECT detail FROM vecrec.verify_index('t_idx') WHERE "check" = 'pages'}),
-	qr/ 4000 elements, 1333 deleted/, 'VACUUM marked the 1333 deleted rows');
+my ($live, $dead, $pages) = counts();
+is($live, 2667, 'VACUUM: 2667 live elements');
+is($dead, 1333, 'VACUUM marked and freed the 1333 deleted rows (but maybe the entry point)');
 
-# Round 4: more inserts, into a graph with deleted elements
+# Round 4: more inserts, into the free items of the deleted elements
 fill('t', 4001, 1000, 0.23);
 compare('after more inserts', 3667);
+my ($live2, $dead2, $pages2) = counts();
+is($live2, 3667, 'more inserts: 3667 live elements');
+cmp_ok($dead2, '<=', $dead - 900, "more inserts: they took free items ($dead -> $dead2 deleted or free)");
+# (an element whose level no free item fits is appended: a few may be)
+cmp_ok($pages2, '<=', $pages + 2, "more inserts: the index did not grow ($pages -> $pages2 pages)");
 
-# Round 5: REINDEX, in memory
+# Round 5: a third of the vectors change, VACUUM frees their old elements,
+# another third changes into those free items
+sub update_third
+{
+	my ($rem, $seed) = @_;
+	$primary->safe_psql(
+		'postgres', qq{
+		SELECT setseed($seed);
+		UPDATE t SET v = n.v FROM
+			(SELECT i, array_agg(((random() - 0.5) * exp(-d / 10.0))::real ORDER BY d)::vector AS v
+			 FROM generate_series(1, 5000) i, generate_series(1, $DIMS) d GROUP BY i) n
+		WHERE t.id = n.i AND t.id % 3 = $rem;
+	});
+}
+update_third(1, 0.25);
+$primary->safe_psql('postgres', 'VACUUM t');
+my ($live3, $dead3, $pages3) = counts();
+update_third(2, 0.26);
+compare('after updates into free items', 3667);
+my ($live4, $dead4, $pages4) = counts();
+# the old versions of the rows just updated wait for the next VACUUM
+my $n2 = $primary->safe_psql('postgres', 'SELECT count(*) FROM t WHERE id % 3 = 2');
+is($live4, 3667 + $n2, "updates: 3667 live elements and the $n2 old versions not vacuumed yet");
+cmp_ok($dead4, '<=', $dead3 - 1100, "updates: the second ones took free items ($dead3 -> $dead4 deleted or free)");
+cmp_ok($pages4, '<=', $pages3 * 1.05, "updates: the second ones grew the index by less than 5% ($pages3 -> $pages4 pages)");
+
+# Round 6: REINDEX, in memory
 $primary->safe_psql('postgres', 'REINDEX INDEX t_idx');
 compare('after REINDEX', 3667);
 
-# Round 6: REINDEX with too little memory for the vectors: they move to a
+# Round 7: REINDEX with too little memory for the vectors: they move to a
 # temporary file, the lists stay in memory (its memory must stay bounded
 # meanwhile).  The build's on-disk fallback uses the insert path of rounds
 # 2 and 4.

@@ -1,9 +1,12 @@
-# VACUUM of hnsw indexes: deleted rows, recall, and reuse of heap slots.
+# VACUUM of hnsw indexes: deleted rows, recall, and reuse of heap slots
+# and of index items.
 #
 # 10,000 rows with an hnsw index; half of them (even ids) are deleted and
-# VACUUM marks their elements deleted (they stay in the graph as stepping
-# stones).  Then:
-#   - verify_index counts exactly 5,000 deleted elements;
+# VACUUM marks their elements deleted, repairs the lists that pointed at
+# them and frees them (all but the entry point, which stays as a deleted
+# element).  Then:
+#   - verify_index counts exactly 5,000 live elements, and 5,000 deleted
+#     or free items;
 #   - recall@10 on the remaining rows is at least that of a fresh index
 #     built on the same rows, minus 0.02;
 #   - scans return exactly LIMIT rows (deleted elements do not use up
@@ -11,14 +14,17 @@
 #     relaxed_order and strict_order.
 # Then 2,500 new rows go in, reusing freed ids (id % 4 = 0, new vectors)
 # and, as the test checks, freed heap slots: an element that VACUUM failed
-# to mark would now point at a different row.  So, again:
-#   - verify_index: 12,500 elements, still 5,000 deleted;
+# to mark would now point at a different row.  Their elements take free
+# items.  So, again:
+#   - verify_index: 7,500 live elements, and the index holds no more items
+#     than before (a few more at most: an element whose level no free item
+#     has room for is appended);
 #   - recall@10 at least that of a fresh index on the final rows, minus 0.02;
 #   - no deleted row (id % 4 = 2) is ever returned, no row twice, rows
 #     come in order of their real distance (off and strict_order), and
 #     filtered iterative scans find the exact answer among the new rows.
 # Every index passes verify_index with every element reachable (no
-# concurrency here), or once some are deleted, with every live row
+# concurrency here), or once some were deleted, with every live row
 # returned by a full iterative scan.
 use strict;
 use warnings;
@@ -137,27 +143,32 @@ sub live_rows_unreachable
 # verify_index: every row ok; returns the pages detail.  Every live row
 # must be returned by a full iterative scan.  Every element must be
 # reachable from the entry point (no concurrency here) -- until elements
-# are deleted: inserts drop links to deleted elements by design, so one may
-# end up unreachable (harmless: it is never returned), and then the
-# reachability row is only reported.
+# are deleted: VACUUM's repairs and inserts drop links to deleted elements
+# by design, so one may end up unreachable (harmless: it is never
+# returned), and then the reachability row is only reported.
 sub verify
 {
 	my ($idx) = @_;
 	my $t = $idx =~ s/_idx$//r;
 	my $out = $node->safe_psql('postgres',
 		qq{SELECT "check" || '|' || ok || '|' || detail FROM vecrec.verify_index('$idx')});
-	my ($n, $pages, $deleted) = (0, '', 0);
+	my ($n, $pages, $dead) = (0, '', 0);
 	for my $line (split /\n/, $out)
 	{
 		my ($check, $ok, $detail) = split /\|/, $line, 3;
 		$n++;
 		is($ok, 'true', "$idx: verify_index $check ok ($detail)");
-		($pages, $deleted) = ($detail, $detail =~ /(\d+) deleted/) if $check eq 'pages';
+		if ($check eq 'pages')
+		{
+			$pages = $detail;
+			my ($d, $f) = $detail =~ /(\d+) deleted, (\d+) free/;
+			$dead = ($d // 0) + ($f // 0);
+		}
 		next unless $check eq 'reachability';
 		is(live_rows_unreachable($t), '0', "$idx: a full scan returns every live row");
-		if ($deleted)
+		if ($dead)
 		{
-			note("$idx: $detail ($deleted deleted elements)");
+			note("$idx: $detail ($dead deleted elements or free items)");
 		}
 		else
 		{
@@ -166,6 +177,14 @@ sub verify
 	}
 	is($n, 5, "$idx: verify_index reports 5 checks");
 	return $pages;
+}
+
+# (live elements, deleted elements + free items) of a pages detail
+sub live_dead
+{
+	my ($pages) = @_;
+	my ($e, $d, $f) = $pages =~ /(\d+) elements, (\d+) deleted, (\d+) free/;
+	return defined $f ? ($e - $d, $d + $f) : (-1, -1);
 }
 
 fill('t', "SELECT generate_series(1, $N)", 0.31);
@@ -190,7 +209,11 @@ is($deleted, 0, 'before VACUUM: no deleted row returned');
 is($distinct, $rows, 'before VACUUM: no row returned twice');
 
 $node->safe_psql('postgres', 'VACUUM t');
-like(verify('t_idx'), qr/ $N elements, 5000 deleted/, 'VACUUM marked exactly the 5000 deleted rows');
+my $pages = verify('t_idx');
+my ($live, $dead) = live_dead($pages);
+is($live, 5000, "after VACUUM: 5000 live elements ($pages)");
+is($dead, 5000, "after VACUUM: exactly the 5000 deleted rows' elements deleted or freed ($pages)");
+like($pages, qr/ [01] deleted, /, 'after VACUUM: every deleted element freed, but maybe the entry point');
 
 my $vac = recall('t');
 my $ref = reference_recall('ref1');
@@ -221,7 +244,10 @@ is($node->safe_psql('postgres', 'SELECT count(*) FROM t'), $N / 2 + $N / 4, 'row
 my $reused = $node->safe_psql('postgres', 'SELECT count(*) FROM t WHERE ctid IN (SELECT tid FROM dead)');
 note("new rows in heap slots freed by VACUUM: $reused");
 cmp_ok($reused, '>', 1000, 'the new rows reuse heap slots freed by VACUUM');
-like(verify('t_idx'), qr/ 12500 elements, 5000 deleted/, 'index: 12500 elements, 5000 deleted');
+$pages = verify('t_idx');
+($live, $dead) = live_dead($pages);
+is($live, 7500, "after re-insert: 7500 live elements ($pages)");
+cmp_ok($live + $dead, '<=', 10050, "after re-insert: the new elements took free items ($pages)");
 
 my $re = recall('t');
 my $ref2 = reference_recall('ref2');
@@ -252,8 +278,10 @@ is( $node->safe_psql(
 	'after re-insert: no returned id belongs to a deleted row');
 
 # A second VACUUM with nothing to do changes nothing
+my $size = $node->safe_psql('postgres', "SELECT pg_relation_size('t_idx')");
 $node->safe_psql('postgres', 'VACUUM t');
-like(verify('t_idx'), qr/ 12500 elements, 5000 deleted/, 'a second VACUUM marks nothing more');
+is(verify('t_idx'), $pages, 'a second VACUUM marks or frees nothing more');
+is($node->safe_psql('postgres', "SELECT pg_relation_size('t_idx')"), $size, 'a second VACUUM: same index size');
 
 $node->stop;
 

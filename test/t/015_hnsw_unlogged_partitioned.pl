@@ -140,7 +140,7 @@ for my $tab ([ 'u', '<->' ], [ 'ue', '<=>' ])
 {
 	my ($t, $op) = @$tab;
 	my $idx = "${t}_idx";
-	like(verify($idx), qr/^1 pages, 0 elements, 0 deleted, 0 unused new pages$/, "unlogged: $idx reset to its empty metapage");
+	like(verify($idx), qr/^1 pages, 0 elements, 0 deleted, 0 free, 0 unused new pages$/, "unlogged: $idx reset to its empty metapage");
 	is( $node->safe_psql(
 			'postgres', "SET enable_seqscan = off; SELECT count(*) FROM (SELECT id FROM $t ORDER BY v $op vec(1) LIMIT 5) x"),
 		'0',
