@@ -25,6 +25,7 @@
 #include "nodes/pathnodes.h"
 #include "storage/bufmgr.h"
 #include "storage/fd.h"
+#include "storage/lwlock.h"
 #include "storage/sharedfileset.h"
 #include "utils/relcache.h"
 #include "utils/snapshot.h"
@@ -406,6 +407,7 @@ typedef struct HnswGraphShared
 	Size		blocksOffset;
 	Size		vectorsOffset;
 	Size		locksOffset;
+	int			lockTranche;	/* of the element locks */
 	Size		upperOffset;
 	bool		spilled;		/* vectors in a file of fileset, not here */
 	SharedFileSet fileset;
@@ -443,7 +445,7 @@ typedef struct HnswGraph
 	int32	   *upper;
 	uint64		upperCap;
 	uint64		upperUsed;		/* local graphs only */
-	slock_t    *locks;			/* shared graphs only */
+	LWLock	   *locks;			/* shared graphs only */
 	int			n;				/* local graphs only */
 	int			cap;
 	int			entry;			/* local graphs only */
@@ -463,13 +465,15 @@ typedef struct HnswGraph
 	int		   *sel;
 	int32	   *batch;
 	int32	   *nbrCopy;
-	int32	   *oldSlots;		/* links found on an element's own list */
 	HnswCandidate *eps;
-	HnswCandidate *links;
+	HnswCandidate *links;		/* a new element's choice, per level */
+	int			nlinks[HNSW_MAX_LEVEL + 1];
 } HnswGraph;
 
 /* Distance between candidates i and j of a neighbour selection */
 typedef float (*HnswPairDistFunc) (void *ctx, int i, int j);
+/* Whether candidates i and j of a neighbour selection have the same vector */
+typedef bool (*HnswSameFunc) (void *ctx, int i, int j);
 
 /* hnswutils.c */
 extern void HnswInitDistance(Relation index, HnswDistance *d);
@@ -487,7 +491,7 @@ extern int	HnswPageFreeLevel(Page page);
 extern int	HnswChunkFloats(Size freeSpace, int remaining);
 extern void HnswCheckPage(Relation index, Page page, BlockNumber blkno);
 extern int	HnswSelectNeighbors(int ncands, const float *candDist, int max, bool keepPruned,
-								HnswPairDistFunc pairdist, void *ctx, int *out);
+								HnswPairDistFunc pairdist, HnswSameFunc same, void *ctx, int *out);
 
 /* hnswsearch.c */
 extern void HnswHeapInit(HnswHeap *h, bool max, int cap);
@@ -531,7 +535,7 @@ extern void HnswGraphEntry(HnswGraph *g, int *entry, int *level);
 extern float *HnswGraphVector(HnswGraph *g, int idx);
 extern int32 *HnswGraphCount(HnswGraph *g, int idx, int level);
 extern int32 *HnswGraphSlots(HnswGraph *g, int idx, int level);
-extern int	HnswGraphRepairOrphans(HnswGraph *g);
+extern int	HnswGraphRepairReach(HnswGraph *g, int *unreached);
 extern bool HnswGraphSpill(HnswGraph *g);
 extern void HnswGraphRelease(HnswGraph *g);
 

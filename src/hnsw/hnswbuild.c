@@ -224,9 +224,14 @@ write_graph(Relation index, HnswGraph *g)
 	HnswMetaPage meta;
 	int			entry;
 	int			entryLevel;
+	int			added;
+	int			unreached;
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, 3);
-	HnswGraphRepairOrphans(g);
+	added = HnswGraphRepairReach(g, &unreached);
+	ereport(DEBUG1,
+			(errmsg_internal("hnsw build: %d links added to reach every element from the entry point, %d still unreached",
+							 added, unreached)));
 
 	/* pass 1: where each element goes */
 	for (int i = 0; i < n; i++)

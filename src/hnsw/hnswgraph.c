@@ -20,10 +20,14 @@
  * lists, and later vectors are appended to the file.
  *
  * In a serial build the graph grows in local memory.  In a parallel build
- * it has a fixed capacity in shared memory; each element has a spinlock
+ * it has a fixed capacity in shared memory; each element has an LWLock
  * that guards its neighbour lists (held only to copy or rewrite one list,
  * never two at once), vectors never change once added, and the entry point
- * is guarded by the shared mutex.
+ * is guarded by the shared mutex.  A new element's lists are complete at
+ * every level before any other element links to it (publish_links).
+ *
+ * Before its pages are written, the graph is made to reach every element
+ * from the entry point (HnswGraphRepairReach).
  *
  * Copyright (c) 2026, vecrec developers
  *
@@ -47,6 +51,16 @@
 #include "hnsw.h"
 
 #define HNSW_BLOCK_CHUNK_BYTES (4 * 1024 * 1024)
+
+/* Wait event name of the element locks of a parallel build */
+#define HNSW_BUILD_LOCK_TRANCHE "vecrec_hnsw_build"
+
+/*
+ * Tranche of the element locks of the parallel builds this backend leads:
+ * one per backend, not one per build, as tranche ids are never reused (and
+ * an LWLock keeps only 16 bits of it)
+ */
+static int	buildLockTranche = 0;
 
 /* Element numbers travel through HnswHeap in the block number field */
 static inline void
@@ -107,18 +121,25 @@ HnswGraphSlots(HnswGraph *g, int idx, int level)
 	return g->upper + e->upper + e->level + (level - 1) * g->m;
 }
 
+/*
+ * Lock the neighbour lists of element idx (parallel builds only).  These
+ * are LWLocks, not spinlocks: a list is rewritten under its lock after
+ * computing distances, which may call an operator class's function -- and
+ * an error there must not leave the lock held (spinlocks are not released
+ * on abort, and the other participants would spin until a PANIC).
+ */
 static inline void
-lock_elem(HnswGraph *g, int idx)
+lock_elem(HnswGraph *g, int idx, LWLockMode mode)
 {
 	if (g->locks)
-		SpinLockAcquire(&g->locks[idx]);
+		LWLockAcquire(&g->locks[idx], mode);
 }
 
 static inline void
 unlock_elem(HnswGraph *g, int idx)
 {
 	if (g->locks)
-		SpinLockRelease(&g->locks[idx]);
+		LWLockRelease(&g->locks[idx]);
 }
 
 static inline float
@@ -147,7 +168,7 @@ copy_neighbors(HnswGraph *g, int idx, int level)
 {
 	int			n;
 
-	lock_elem(g, idx);
+	lock_elem(g, idx, LW_SHARED);
 	n = *HnswGraphCount(g, idx, level);
 	memcpy(g->nbrCopy, HnswGraphSlots(g, idx, level), sizeof(int32) * n);
 	unlock_elem(g, idx);
@@ -203,7 +224,7 @@ HnswGraphShmemSize(int dims, int m, uint32 capacity, bool spilled)
 	size = add_size(size, MAXALIGN(mul_size(g.blockSize, capacity)));
 	if (!spilled)
 		size = add_size(size, MAXALIGN(mul_size(g.vecSize, capacity)));
-	size = add_size(size, MAXALIGN(mul_size(sizeof(slock_t), capacity)));
+	size = add_size(size, MAXALIGN(mul_size(sizeof(LWLock), capacity)));
 	size = add_size(size, mul_size(sizeof(int32), upper_per_capacity(m, capacity)));
 	return size;
 }
@@ -217,7 +238,7 @@ HnswGraphElementSize(int dims, int m, bool spilled)
 	HnswGraph	g;
 
 	graph_layout(&g, dims, m, 0);
-	return g.blockSize + (spilled ? 0 : g.vecSize) + sizeof(HnswGraphElement) + sizeof(uint32) + sizeof(slock_t) +
+	return g.blockSize + (spilled ? 0 : g.vecSize) + sizeof(HnswGraphElement) + sizeof(uint32) + sizeof(LWLock) +
 		sizeof(int32) * 2 * (1 + m) / (m - 1) + 1;
 }
 
@@ -230,7 +251,7 @@ HnswGraphInitShared(HnswGraphShared *sh, int dims, int m, uint32 capacity, dsm_s
 {
 	HnswGraph	g;
 	Size		off = MAXALIGN(sizeof(HnswGraphShared));
-	slock_t    *locks;
+	LWLock	   *locks;
 
 	graph_layout(&g, dims, m, 0);
 	SpinLockInit(&sh->mutex);
@@ -248,12 +269,16 @@ HnswGraphInitShared(HnswGraphShared *sh, int dims, int m, uint32 capacity, dsm_s
 	if (!spilled)
 		off += MAXALIGN(g.vecSize * capacity);
 	sh->locksOffset = off;
-	off += MAXALIGN(sizeof(slock_t) * capacity);
+	off += MAXALIGN(sizeof(LWLock) * capacity);
 	sh->upperOffset = off;
 
-	locks = (slock_t *) ((char *) sh + sh->locksOffset);
+	if (buildLockTranche == 0)
+		buildLockTranche = LWLockNewTrancheId();
+	sh->lockTranche = buildLockTranche;
+	LWLockRegisterTranche(sh->lockTranche, HNSW_BUILD_LOCK_TRANCHE);
+	locks = (LWLock *) ((char *) sh + sh->locksOffset);
 	for (uint32 i = 0; i < capacity; i++)
-		SpinLockInit(&locks[i]);
+		LWLockInitialize(&locks[i], sh->lockTranche);
 
 	/* vectors in a file of a shared file set, which every participant maps */
 	sh->spilled = spilled;
@@ -284,9 +309,8 @@ init_scratch(HnswGraph *g, uint32 visitedCap)
 	g->sel = palloc(sizeof(int) * Max(efc + 1, maxlist));
 	g->batch = palloc(sizeof(int32) * maxlist);
 	g->nbrCopy = palloc(sizeof(int32) * maxlist);
-	g->oldSlots = palloc(sizeof(int32) * maxlist);
 	g->eps = palloc(sizeof(HnswCandidate) * (efc + 1));
-	g->links = palloc(sizeof(HnswCandidate) * maxlist);
+	g->links = palloc(sizeof(HnswCandidate) * HnswNewLinks(g->m) * (HNSW_MAX_LEVEL + 1));
 }
 
 /*
@@ -351,7 +375,8 @@ HnswGraphAttach(HnswGraph *g, HnswGraphShared *sh, Relation index, int dims, int
 					(errcode(ERRCODE_OUT_OF_MEMORY),
 					 errmsg("could not map the vector file of a parallel hnsw index build: %m")));
 	}
-	g->locks = (slock_t *) ((char *) sh + sh->locksOffset);
+	g->locks = (LWLock *) ((char *) sh + sh->locksOffset);
+	LWLockRegisterTranche(sh->lockTranche, HNSW_BUILD_LOCK_TRANCHE);
 	g->upper = (int32 *) ((char *) sh + sh->upperOffset);
 	g->upperCap = sh->upperCapacity;
 	pg_prng_seed(&g->prng, seed);
@@ -392,10 +417,12 @@ HnswGraphEntry(HnswGraph *g, int *entry, int *level)
 /* --- searching ---------------------------------------------------------- */
 
 /*
- * Greedy descent from ep down to level toLevel (inclusive)
+ * Greedy descent from ep down to level toLevel (inclusive); when allowed is
+ * given, only through elements it allows
  */
 static HnswCandidate
-graph_greedy(HnswGraph *g, const float *q, HnswCandidate ep, int fromLevel, int toLevel)
+graph_greedy(HnswGraph *g, const float *q, HnswCandidate ep, int fromLevel, int toLevel,
+			 const bool *allowed)
 {
 	for (int level = fromLevel; level >= toLevel; level--)
 	{
@@ -408,7 +435,11 @@ graph_greedy(HnswGraph *g, const float *q, HnswCandidate ep, int fromLevel, int 
 			changed = false;
 			for (int i = 0; i < count; i++)
 			{
-				float		d = elem_dist(g, q, g->nbrCopy[i]);
+				float		d;
+
+				if (allowed && !allowed[g->nbrCopy[i]])
+					continue;
+				d = elem_dist(g, q, g->nbrCopy[i]);
 
 				if (d < ep.dist)
 				{
@@ -436,11 +467,13 @@ candidate_cmp(const void *a, const void *b)
 
 /*
  * Search one level (Algorithm 2) for element self's vector q; results
- * nearest first in g->layer.  self itself is never a result: in a
- * parallel build another process may already have linked it.
+ * nearest first in g->layer.  self itself is never a result.  When allowed
+ * is given, the search only goes through (and returns) elements it allows;
+ * the entry points must be allowed.
  */
 static int
-graph_search_layer(HnswGraph *g, const float *q, int self, HnswCandidate *eps, int neps, int level)
+graph_search_layer(HnswGraph *g, const float *q, int self, HnswCandidate *eps, int neps, int level,
+				   const bool *allowed)
 {
 	int			ef = g->efConstruction;
 	HnswHeap   *cand = &g->cand;
@@ -487,6 +520,8 @@ graph_search_layer(HnswGraph *g, const float *q, int self, HnswCandidate *eps, i
 			if (g->visitedGen[nb] == g->gen)
 				continue;
 			g->visitedGen[nb] = g->gen;
+			if (allowed && !allowed[nb])
+				continue;
 			g->batch[nnew++] = nb;
 			prefetch_vec(g, nb);
 		}
@@ -522,6 +557,16 @@ layer_pairdist(void *ctx, int i, int j)
 	return elem_dist(g, HnswGraphVector(g, tid_to_idx(&g->layer[i].tid)), tid_to_idx(&g->layer[j].tid));
 }
 
+/* Whether two candidates of g->layer have the same vector */
+static bool
+layer_same(void *ctx, int i, int j)
+{
+	HnswGraph  *g = ctx;
+
+	return memcmp(HnswGraphVector(g, tid_to_idx(&g->layer[i].tid)),
+				  HnswGraphVector(g, tid_to_idx(&g->layer[j].tid)), g->vecSize) == 0;
+}
+
 /*
  * Add a link from element s to element add at distance d, at a level.  A
  * list with a free slot takes it.  A full list is cut back to the
@@ -544,7 +589,7 @@ graph_connect(HnswGraph *g, int s, int add, float d, int level)
 	HnswCandidate *layer = g->layer;
 	int			n;
 
-	lock_elem(g, s);
+	lock_elem(g, s, LW_EXCLUSIVE);
 	countp = HnswGraphCount(g, s, level);
 	slots = HnswGraphSlots(g, s, level);
 	count = *countp;
@@ -579,7 +624,7 @@ graph_connect(HnswGraph *g, int s, int add, float d, int level)
 	for (int i = 0; i <= count; i++)
 		g->selDist[i] = layer[i].dist;
 
-	n = HnswSelectNeighbors(count + 1, g->selDist, max, false, layer_pairdist, g, g->sel);
+	n = HnswSelectNeighbors(count + 1, g->selDist, max, false, layer_pairdist, layer_same, g, g->sel);
 	for (int i = 0; i < n; i++)
 		slots[i] = tid_to_idx(&layer[g->sel[i]].tid);
 	*countp = n;
@@ -587,115 +632,191 @@ graph_connect(HnswGraph *g, int s, int add, float d, int level)
 }
 
 /*
- * Link element idx into the graph (Algorithm 1)
+ * The links a new element chooses at a level: HnswNewLinks(m) of them per
+ * level, in g->links
+ */
+static inline HnswCandidate *
+level_links(HnswGraph *g, int level)
+{
+	return g->links + level * HnswNewLinks(g->m);
+}
+
+/*
+ * Choose the neighbours of element idx at levels top down to bottom
+ * (Algorithm 1 without its linking): greedy descent from the entry point
+ * down to level top + 1, then a search and Algorithm 4 at each level, into
+ * g->links and g->nlinks.  Only reads the graph.
  */
 static void
-graph_insert(HnswGraph *g, int idx)
+choose_links(HnswGraph *g, int idx, int entry, int entryLevel, int top, int bottom)
 {
-	HnswGraphElement *e = &g->elements[idx];
 	const float *q = HnswGraphVector(g, idx);
 	HnswCandidate ep;
 	HnswCandidate *eps = g->eps;
 	int			neps;
-	int			entry;
-	int			entryLevel;
-
-	HnswGraphEntry(g, &entry, &entryLevel);
-	if (entry < 0)
-	{
-		/* the first element; another process may have beaten us to it */
-		if (g->shared)
-		{
-			SpinLockAcquire(&g->shared->mutex);
-			if (g->shared->entry < 0)
-			{
-				g->shared->entry = idx;
-				g->shared->entryLevel = e->level;
-				SpinLockRelease(&g->shared->mutex);
-				return;
-			}
-			entry = g->shared->entry;
-			entryLevel = g->shared->entryLevel;
-			SpinLockRelease(&g->shared->mutex);
-		}
-		else
-		{
-			g->entry = idx;
-			g->entryLevel = e->level;
-			return;
-		}
-	}
+	int			max = HnswNewLinks(g->m);
 
 	ep.dist = elem_dist(g, q, entry);
 	idx_to_tid(entry, &ep.tid);
-	if (entryLevel > e->level)
-		ep = graph_greedy(g, q, ep, entryLevel, e->level + 1);
+	if (entryLevel > top)
+		ep = graph_greedy(g, q, ep, entryLevel, top + 1, NULL);
 
 	eps[0] = ep;
 	neps = 1;
-	for (int level = Min(e->level, entryLevel); level >= 0; level--)
+	for (int level = top; level >= bottom; level--)
 	{
-		int			n = graph_search_layer(g, q, idx, eps, neps, level);
-		int			max = HnswNewLinks(g->m);
+		int			n = graph_search_layer(g, q, idx, eps, neps, level, NULL);
+		HnswCandidate *links = level_links(g, level);
 		int			nsel;
-		int			nold;
-		int32	   *slots;
 
 		for (int i = 0; i < n; i++)
 			g->selDist[i] = g->layer[i].dist;
-		nsel = HnswSelectNeighbors(n, g->selDist, max, true, layer_pairdist, g, g->sel);
+		nsel = HnswSelectNeighbors(n, g->selDist, max, true, layer_pairdist, layer_same, g, g->sel);
 		for (int i = 0; i < nsel; i++)
-			g->links[i] = g->layer[g->sel[i]];
-
-		/*
-		 * In a parallel build, elements inserted meanwhile may have linked
-		 * to this one already (found through its upper levels): keep those
-		 * links aside, to add them back below
-		 */
-		lock_elem(g, idx);
-		slots = HnswGraphSlots(g, idx, level);
-		nold = *HnswGraphCount(g, idx, level);
-		memcpy(g->oldSlots, slots, sizeof(int32) * nold);
-		for (int i = 0; i < nsel; i++)
-			slots[i] = tid_to_idx(&g->links[i].tid);
-		*HnswGraphCount(g, idx, level) = nsel;
-		unlock_elem(g, idx);
+			links[i] = g->layer[g->sel[i]];
+		g->nlinks[level] = nsel;
 
 		/* the layer's results are the next level's entry points */
 		memcpy(eps, g->layer, sizeof(HnswCandidate) * n);
 		neps = n;
+	}
+}
 
-		/* graph_connect reuses the scratch arrays: links holds what it needs */
-		for (int i = 0; i < nsel; i++)
-			graph_connect(g, tid_to_idx(&g->links[i].tid), idx, g->links[i].dist, level);
-		for (int i = 0; i < nold; i++)
-		{
-			bool		chosen = false;
+/*
+ * Write element idx's lists at levels top down to bottom from g->links,
+ * then link its neighbours back to it.
+ *
+ * The order matters in a parallel build: once a neighbour links back, other
+ * participants can reach idx and read its lists, so these must be complete
+ * by then at every level being linked.  (Linking back level by level let a
+ * concurrent insert descend into an element whose lower lists were still
+ * empty: its search stopped there, and it linked to that element alone.)
+ * In a serial build the order changes nothing: a link back at one level
+ * only changes lists at that level, which the searches at the levels
+ * below never read.
+ */
+static void
+publish_links(HnswGraph *g, int idx, int top, int bottom)
+{
+	for (int level = top; level >= bottom; level--)
+	{
+		HnswCandidate *links = level_links(g, level);
+		int32	   *slots;
 
-			for (int j = 0; j < nsel && !chosen; j++)
-				chosen = tid_to_idx(&g->links[j].tid) == g->oldSlots[i];
-			if (!chosen)
-				graph_connect(g, idx, g->oldSlots[i], elem_dist(g, q, g->oldSlots[i]), level);
-		}
+		/* nobody links to idx before the links back below: no merging */
+		lock_elem(g, idx, LW_EXCLUSIVE);
+		slots = HnswGraphSlots(g, idx, level);
+		for (int i = 0; i < g->nlinks[level]; i++)
+			slots[i] = tid_to_idx(&links[i].tid);
+		*HnswGraphCount(g, idx, level) = g->nlinks[level];
+		unlock_elem(g, idx);
 	}
 
-	if (e->level > entryLevel)
+	for (int level = top; level >= bottom; level--)
 	{
-		if (g->shared)
+		HnswCandidate *links = level_links(g, level);
+
+		for (int i = 0; i < g->nlinks[level]; i++)
+			graph_connect(g, tid_to_idx(&links[i].tid), idx, links[i].dist, level);
+	}
+}
+
+/*
+ * Make element idx the entry point if the graph is empty; otherwise return
+ * false with the entry point and its level
+ */
+static bool
+claim_first(HnswGraph *g, int idx, int *entry, int *entryLevel)
+{
+	bool		claimed = false;
+
+	if (g->shared)
+	{
+		SpinLockAcquire(&g->shared->mutex);
+		if (g->shared->entry < 0)
 		{
-			SpinLockAcquire(&g->shared->mutex);
-			if (e->level > g->shared->entryLevel)
-			{
-				g->shared->entry = idx;
-				g->shared->entryLevel = e->level;
-			}
-			SpinLockRelease(&g->shared->mutex);
+			g->shared->entry = idx;
+			g->shared->entryLevel = g->elements[idx].level;
+			claimed = true;
 		}
-		else
+		*entry = g->shared->entry;
+		*entryLevel = g->shared->entryLevel;
+		SpinLockRelease(&g->shared->mutex);
+	}
+	else if (g->entry < 0)
+	{
+		g->entry = idx;
+		g->entryLevel = g->elements[idx].level;
+		claimed = true;
+	}
+	else
+	{
+		*entry = g->entry;
+		*entryLevel = g->entryLevel;
+	}
+	return claimed;
+}
+
+/*
+ * Make element idx, linked at every level up to *entryLevel, the entry
+ * point: unless the entry point has risen since (to a level of another
+ * element linked in meanwhile), in which case idx is not linked at the
+ * levels in between yet; then return false with the new entry point.
+ */
+static bool
+raise_entry(HnswGraph *g, int idx, int *entry, int *entryLevel)
+{
+	bool		raised = false;
+
+	if (!g->shared)
+	{
+		g->entry = idx;
+		g->entryLevel = g->elements[idx].level;
+		return true;
+	}
+	SpinLockAcquire(&g->shared->mutex);
+	/* levels only rise: the same level means the same entry point */
+	if (g->shared->entryLevel == *entryLevel)
+	{
+		g->shared->entry = idx;
+		g->shared->entryLevel = g->elements[idx].level;
+		raised = true;
+	}
+	*entry = g->shared->entry;
+	*entryLevel = g->shared->entryLevel;
+	SpinLockRelease(&g->shared->mutex);
+	return raised;
+}
+
+/*
+ * Link element idx into the graph (Algorithm 1).  At the levels the entry
+ * point has, idx is linked from the top down; if its own level is higher,
+ * it becomes the entry point.  In a parallel build the entry point may
+ * rise meanwhile: then idx is linked at the levels it missed, starting
+ * from the new entry point, and tries again.
+ */
+static void
+graph_insert(HnswGraph *g, int idx)
+{
+	int			level = g->elements[idx].level;
+	int			entry;
+	int			entryLevel;
+	int			linked = -1;	/* idx is linked at levels 0 .. linked */
+
+	if (claim_first(g, idx, &entry, &entryLevel))
+		return;
+	for (;;)
+	{
+		int			top = Min(level, entryLevel);
+
+		if (top > linked)
 		{
-			g->entry = idx;
-			g->entryLevel = e->level;
+			choose_links(g, idx, entry, entryLevel, top, linked + 1);
+			publish_links(g, idx, top, linked + 1);
+			linked = top;
 		}
+		if (level <= linked || raise_entry(g, idx, &entry, &entryLevel))
+			break;
 	}
 }
 
@@ -968,109 +1089,357 @@ HnswGraphAdd(HnswGraph *g, ItemPointer heaptid, const float *vec)
 /* --- repair --------------------------------------------------------------- */
 
 /*
- * Give every element at least one inbound link at level 0.  Keeping lists
- * full means each insert can push one old link out of a neighbour's list,
- * and an element whose every inbound link is pushed out can no longer be
- * found.  After all rows are in (no concurrency), each such element is
- * linked from its nearest neighbour: into a free slot, or in place of that
- * neighbour's farthest link whose target keeps another inbound link (if
- * that link is longer; a second pass drops the condition).  Returns the
- * number of elements relinked.
+ * The neighbour selection heuristic can leave elements that no search can
+ * reach: a full list that takes a new neighbour keeps only the diverse ones,
+ * so an element can lose every link pointing at it, or keep only links from
+ * elements in the same plight (two near elements linking only to each
+ * other).  HNSW has this whatever the order of insertion; random data with
+ * a small m, inner product (which prunes the links towards short vectors)
+ * and exact duplicates are prone to it.  Once all rows are in (with no
+ * concurrency left), the build walks level 0 from the entry point and links
+ * every element it does not reach from a near element it does reach; the
+ * walk then carries on from there, so one link brings in a whole group of
+ * elements that only link to each other.  A link given up to make room is
+ * never one the walk came through, so nothing reached is cut off.
  */
-int
-HnswGraphRepairOrphans(HnswGraph *g)
-{
-	int			n = HnswGraphSize(g);
-	int			max = HnswLevelSlots(g->m, 0);
-	int32	   *indeg;
-	int			entry;
-	int			entryLevel;
-	int			relinked = 0;
-	float	   *odist;
-	float	   *tdist;
-	bool	   *tried;
 
-	if (n < 2)
-		return 0;
-	HnswGraphEntry(g, &entry, &entryLevel);
-	indeg = palloc_extended(sizeof(int32) * n, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	for (int i = 0; i < n; i++)
+/* Elements linked in last that the repair remembers */
+#define HNSW_REPAIR_RECENT 16
+
+typedef struct ReachState
+{
+	HnswGraph  *g;
+	int			n;
+	bool	   *reached;		/* by the walk from the entry point */
+	int32	   *queue;
+	int32	   *parent;			/* the reached element whose link reached it */
+	HnswCandidate *cands;		/* where to link an element from */
+	float	   *dists;			/* from a candidate to its neighbours */
+	int32	   *visit;			/* queue of link_near */
+	int32		recent[HNSW_REPAIR_RECENT];	/* elements linked last, or -1 */
+	int			nextRecent;
+} ReachState;
+
+/*
+ * Walk level 0 from element start, marking what was not reached yet; each
+ * element reached remembers the element whose link reached it.  These
+ * links form a tree that spans all that is reached.
+ */
+static void
+reach_from(ReachState *rs, int start)
+{
+	HnswGraph  *g = rs->g;
+	int			head = 0;
+	int			tail = 0;
+
+	if (rs->reached[start])
+		return;
+	rs->reached[start] = true;
+	rs->queue[tail++] = start;
+	while (head < tail)
 	{
-		int32	   *slots = HnswGraphSlots(g, i, 0);
-		int			count = *HnswGraphCount(g, i, 0);
+		int			c = rs->queue[head++];
+		int			count = *HnswGraphCount(g, c, 0);
+		int32	   *slots = HnswGraphSlots(g, c, 0);
+
+		if ((head & 4095) == 0)
+			CHECK_FOR_INTERRUPTS();
+		for (int j = 0; j < count; j++)
+		{
+			if (!rs->reached[slots[j]])
+			{
+				rs->reached[slots[j]] = true;
+				rs->parent[slots[j]] = c;
+				rs->queue[tail++] = slots[j];
+			}
+		}
+	}
+}
+
+/*
+ * Reached elements that could link to unreached element u, nearest first:
+ * its own level-0 neighbours, or (search) the results of a search for it
+ * from the entry point through reached elements only
+ */
+static int
+link_candidates(ReachState *rs, int u, bool search)
+{
+	HnswGraph  *g = rs->g;
+	const float *q = HnswGraphVector(g, u);
+	int			n = 0;
+
+	if (!search)
+	{
+		int			count = *HnswGraphCount(g, u, 0);
+		int32	   *slots = HnswGraphSlots(g, u, 0);
 
 		for (int j = 0; j < count; j++)
-			indeg[slots[j]]++;
-	}
-
-	odist = palloc(sizeof(float) * max);
-	tdist = palloc(sizeof(float) * max);
-	tried = palloc(sizeof(bool) * max);
-	for (int pass = 0; pass < 2; pass++)
-	for (int o = 0; o < n; o++)
-	{
-		int32	   *oslots;
-		int			ocount;
-		bool		done = false;
-
-		if (indeg[o] > 0 || o == entry)
-			continue;
-		CHECK_FOR_INTERRUPTS();
-		oslots = HnswGraphSlots(g, o, 0);
-		ocount = *HnswGraphCount(g, o, 0);
-		for (int j = 0; j < ocount; j++)
 		{
-			odist[j] = elem_dist(g, HnswGraphVector(g, o), oslots[j]);
-			tried[j] = false;
-		}
-
-		/* its own neighbours, nearest first, are the candidates */
-		for (int tries = 0; tries < ocount && !done; tries++)
-		{
-			int			best = -1;
-			int			t;
-			int32	   *tcount;
-			int32	   *tslots;
-			int			victim = -1;
-
-			for (int j = 0; j < ocount; j++)
-				if (!tried[j] && (best < 0 || odist[j] < odist[best]))
-					best = j;
-			if (best < 0)
-				break;
-			tried[best] = true;
-			t = oslots[best];
-			tcount = HnswGraphCount(g, t, 0);
-			tslots = HnswGraphSlots(g, t, 0);
-			if (*tcount < max)
-			{
-				tslots[(*tcount)++] = o;
-				done = true;
+			if (!rs->reached[slots[j]])
 				continue;
-			}
-			for (int j = 0; j < *tcount; j++)
-			{
-				tdist[j] = elem_dist(g, HnswGraphVector(g, t), tslots[j]);
-				if (indeg[tslots[j]] > 1 && (victim < 0 || tdist[j] > tdist[victim]))
-					victim = j;
-			}
-			/* the second pass accepts a nearer victim than o */
-			if (victim >= 0 && (pass == 1 || tdist[victim] > odist[best]))
-			{
-				indeg[tslots[victim]]--;
-				tslots[victim] = o;
-				done = true;
-			}
+			rs->cands[n].dist = elem_dist(g, q, slots[j]);
+			idx_to_tid(slots[j], &rs->cands[n++].tid);
 		}
-		if (done)
+		qsort(rs->cands, n, sizeof(HnswCandidate), candidate_cmp);
+	}
+	else
+	{
+		int			entry;
+		int			entryLevel;
+		HnswCandidate ep;
+		int			found;
+
+		HnswGraphEntry(g, &entry, &entryLevel);
+		ep.dist = elem_dist(g, q, entry);
+		idx_to_tid(entry, &ep.tid);
+		/* the upper levels may lead into u's unreached part: stay out */
+		if (entryLevel > 0)
+			ep = graph_greedy(g, q, ep, entryLevel, 1, rs->reached);
+		found = graph_search_layer(g, q, u, &ep, 1, 0, rs->reached);
+		memcpy(rs->cands, g->layer, sizeof(HnswCandidate) * found);
+		n = found;
+	}
+	return n;
+}
+
+/* What link_from may give up for a new link */
+typedef enum RepairVictim
+{
+	VICTIM_NONE,				/* only a free slot will do */
+	VICTIM_LONGER,				/* or a link longer than the new one */
+	VICTIM_ANY					/* or any link */
+} RepairVictim;
+
+/*
+ * Add a level-0 link from reached element t to unreached element u at
+ * distance d: into a free slot or, as victims allows, in place of t's
+ * farthest link that is not in the tree of the walk (giving up a tree link
+ * would cut off what is behind it; any other link can go, everything
+ * reached stays reached).  Returns whether u was linked.
+ */
+static bool
+link_from(ReachState *rs, int t, int u, float d, RepairVictim victims)
+{
+	HnswGraph  *g = rs->g;
+	int32	   *countp = HnswGraphCount(g, t, 0);
+	int32	   *slots = HnswGraphSlots(g, t, 0);
+	const float *tvec = HnswGraphVector(g, t);
+	int			victim = -1;
+
+	if (*countp < HnswLevelSlots(g->m, 0))
+	{
+		slots[(*countp)++] = u;
+		rs->parent[u] = t;
+		return true;
+	}
+	if (victims == VICTIM_NONE)
+		return false;
+	for (int j = 0; j < *countp; j++)
+	{
+		if (rs->parent[slots[j]] == t)
+			continue;
+		rs->dists[j] = elem_dist(g, tvec, slots[j]);
+		if ((victims == VICTIM_ANY || rs->dists[j] > d) && (victim < 0 || rs->dists[j] > rs->dists[victim]))
+			victim = j;
+	}
+	if (victim < 0)
+		return false;
+	slots[victim] = u;
+	rs->parent[u] = t;
+	return true;
+}
+
+/* Reached elements a search for a free slot visits at most */
+#define HNSW_REPAIR_VISITS 256
+
+/*
+ * Look for a reached element with a free slot to link element u from: the
+ * candidates in rs->cands first, then, breadth first, the reached elements
+ * they link to.  When u has many exact duplicates, the lists near it fill
+ * up with links to those linked before it, which in turn have room.
+ */
+static bool
+link_near(ReachState *rs, int u, int ncands)
+{
+	HnswGraph  *g = rs->g;
+	int32	   *queue = rs->visit;
+	int			head = 0;
+	int			tail = 0;
+
+	if (++g->gen == 0)
+	{
+		memset(g->visitedGen, 0, sizeof(uint32) * g->visitedCap);
+		g->gen = 1;
+	}
+	g->visitedGen[u] = g->gen;
+	for (int i = 0; i < ncands && tail < HNSW_REPAIR_VISITS; i++)
+	{
+		queue[tail++] = tid_to_idx(&rs->cands[i].tid);
+		g->visitedGen[queue[tail - 1]] = g->gen;
+	}
+	while (head < tail)
+	{
+		int			t = queue[head++];
+		int			count = *HnswGraphCount(g, t, 0);
+		int32	   *slots = HnswGraphSlots(g, t, 0);
+
+		if (link_from(rs, t, u, 0, VICTIM_NONE))
+			return true;
+		for (int j = 0; j < count && tail < HNSW_REPAIR_VISITS; j++)
 		{
-			indeg[o]++;
-			relinked++;
+			if (rs->reached[slots[j]] && g->visitedGen[slots[j]] != g->gen)
+			{
+				g->visitedGen[slots[j]] = g->gen;
+				queue[tail++] = slots[j];
+			}
 		}
 	}
-	pfree(odist);
-	pfree(tdist);
-	pfree(tried);
-	pfree(indeg);
-	return relinked;
+	return false;
+}
+
+/*
+ * Link element u in place of a link of the nearest candidate in rs->cands
+ * that has one to give up, as victims allows
+ */
+static bool
+link_replacing(ReachState *rs, int u, int ncands, RepairVictim victims)
+{
+	for (int i = 0; i < ncands; i++)
+	{
+		if (link_from(rs, tid_to_idx(&rs->cands[i].tid), u, rs->cands[i].dist, victims))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Link element u from one of the elements linked in last, if one has room
+ * and is no farther from it than bound.  These have room (they only have
+ * their own links yet), and when many elements are out of reach, as
+ * copies of one vector are, the next one is often near them.
+ */
+static bool
+link_recent(ReachState *rs, int u, float bound)
+{
+	HnswGraph  *g = rs->g;
+	const float *q = HnswGraphVector(g, u);
+
+	for (int i = 0; i < HNSW_REPAIR_RECENT; i++)
+	{
+		int			t = rs->recent[(rs->nextRecent + HNSW_REPAIR_RECENT - 1 - i) % HNSW_REPAIR_RECENT];
+
+		if (t < 0 || !rs->reached[t] || *HnswGraphCount(g, t, 0) >= HnswLevelSlots(g->m, 0) ||
+			elem_dist(g, q, t) > bound)
+			continue;
+		if (link_from(rs, t, u, 0, VICTIM_NONE))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Link unreached element u from a reached one near it, found from its own
+ * neighbours, or else from the results of a search for it: into a free
+ * slot if there is one near, or on one of the elements linked in last,
+ * else in place of a longer link, else of any link outside the tree.
+ * Returns whether it was linked.
+ */
+static bool
+link_unreached(ReachState *rs, int u)
+{
+	bool		linked = false;
+
+	for (int search = 0; search < 2 && !linked; search++)
+	{
+		int			ncands = link_candidates(rs, u, search);
+
+		if (ncands == 0)
+			continue;
+		linked = link_near(rs, u, ncands) ||
+			link_recent(rs, u, rs->cands[0].dist) ||
+			link_replacing(rs, u, ncands, VICTIM_LONGER) ||
+			link_replacing(rs, u, ncands, VICTIM_ANY);
+	}
+	if (linked)
+	{
+		rs->recent[rs->nextRecent] = u;
+		rs->nextRecent = (rs->nextRecent + 1) % HNSW_REPAIR_RECENT;
+	}
+	return linked;
+}
+
+/*
+ * Walk level 0 from the entry point afresh; returns how many elements it
+ * does not reach
+ */
+static int
+walk_from_entry(ReachState *rs, int entry)
+{
+	int			unreached = 0;
+
+	memset(rs->reached, 0, sizeof(bool) * rs->n);
+	rs->parent[entry] = -1;
+	reach_from(rs, entry);
+	for (int u = 0; u < rs->n; u++)
+		unreached += !rs->reached[u];
+	return unreached;
+}
+
+/*
+ * Make every element reachable at level 0 from the entry point (see
+ * above).  Elements whose near elements were only reached after their turn
+ * get another pass, after a fresh walk, a few times at most.  Returns the
+ * number of links added; *unreached is the number of elements still out of
+ * reach (none, unless no list near them could take a link).
+ */
+int
+HnswGraphRepairReach(HnswGraph *g, int *unreached)
+{
+	ReachState	rs;
+	int			entry;
+	int			entryLevel;
+	int			added = 0;
+
+	*unreached = 0;
+	rs.g = g;
+	rs.n = HnswGraphSize(g);
+	HnswGraphEntry(g, &entry, &entryLevel);
+	if (rs.n < 2 || entry < 0)
+		return 0;
+	rs.reached = palloc_extended(sizeof(bool) * rs.n, MCXT_ALLOC_HUGE);
+	rs.queue = palloc_extended(sizeof(int32) * rs.n, MCXT_ALLOC_HUGE);
+	rs.parent = palloc_extended(sizeof(int32) * rs.n, MCXT_ALLOC_HUGE);
+	rs.cands = palloc(sizeof(HnswCandidate) * Max(g->efConstruction + 1, 2 * HNSW_MAX_M + 1));
+	rs.dists = palloc(sizeof(float) * (2 * HNSW_MAX_M + 1));
+	rs.visit = palloc(sizeof(int32) * HNSW_REPAIR_VISITS);
+	for (int i = 0; i < HNSW_REPAIR_RECENT; i++)
+		rs.recent[i] = -1;
+	rs.nextRecent = 0;
+
+	for (int round = 0; (*unreached = walk_from_entry(&rs, entry)) > 0 && round < 4; round++)
+	{
+		int			before = added;
+
+		for (int u = 0; u < rs.n; u++)
+		{
+			if (rs.reached[u])
+				continue;
+			CHECK_FOR_INTERRUPTS();
+			if (link_unreached(&rs, u))
+			{
+				added++;
+				reach_from(&rs, u);
+			}
+		}
+		if (added == before)
+			break;
+	}
+
+	pfree(rs.reached);
+	pfree(rs.queue);
+	pfree(rs.parent);
+	pfree(rs.cands);
+	pfree(rs.dists);
+	pfree(rs.visit);
+	return added;
 }

@@ -52,6 +52,15 @@ pair_dist(void *ctx, int i, int j)
 	return (float) HnswDist(p->dist, p->dims, p->vecs + (Size) i * p->dims, p->vecs + (Size) j * p->dims);
 }
 
+/* Whether candidates i and j have the same vector */
+static bool
+pair_same(void *ctx, int i, int j)
+{
+	PairCtx    *p = ctx;
+
+	return memcmp(p->vecs + (Size) i * p->dims, p->vecs + (Size) j * p->dims, sizeof(float) * p->dims) == 0;
+}
+
 /*
  * Heuristic selection among candidates sorted nearest first: loads their
  * vectors and keeps at most max.  Returns the number kept, compacting
@@ -89,7 +98,7 @@ HnswSelectOnDisk(HnswSearch *s, HnswCandidate *cands, int n, int max)
 		dists[live] = cands[i].dist;
 		live++;
 	}
-	nsel = HnswSelectNeighbors(live, dists, max, true, pair_dist, &ctx, sel);
+	nsel = HnswSelectNeighbors(live, dists, max, true, pair_dist, pair_same, &ctx, sel);
 	for (int i = 0; i < nsel; i++)
 		kept[i] = cands[sel[i]];
 	memcpy(cands, kept, sizeof(HnswCandidate) * nsel);

@@ -351,10 +351,18 @@ HnswChunkFloats(Size freeSpace, int remaining)
  * candidates that were pruned.  pairdist(ctx, i, j) is the distance between
  * candidates i and j.  Writes the chosen candidate indexes to out and
  * returns how many.
+ *
+ * Ties keep a candidate, which lets a list fill up with exact duplicates of
+ * the base element: each is as close to the base as to the others.  Such a
+ * list has no room left for any other direction, and a search entering a
+ * group of duplicates could not get out.  So when same is given, a
+ * candidate with the same vector as one already kept is pruned as well
+ * (same(ctx, i, j) compares the vectors; it is only asked about candidates
+ * at exactly the same distance from the base, as duplicates are).
  */
 int
 HnswSelectNeighbors(int ncands, const float *candDist, int max, bool keepPruned,
-					HnswPairDistFunc pairdist, void *ctx, int *out)
+					HnswPairDistFunc pairdist, HnswSameFunc same, void *ctx, int *out)
 {
 	int			n = 0;
 	int			npruned = 0;
@@ -375,7 +383,8 @@ HnswSelectNeighbors(int ncands, const float *candDist, int max, bool keepPruned,
 
 		for (int j = 0; j < n; j++)
 		{
-			if (pairdist(ctx, i, out[j]) < candDist[i])
+			if (pairdist(ctx, i, out[j]) < candDist[i] ||
+				(same && candDist[i] == candDist[out[j]] && same(ctx, i, out[j])))
 			{
 				good = false;
 				break;

@@ -17,14 +17,15 @@
 # its backend's memory must stay bounded meanwhile.
 #
 # Every index must pass vecrec.verify_index, with every element reachable
-# from the entry point (no concurrency here) -- except under inner product:
-# negative inner product is not a metric, and the neighbour-selection
+# from the entry point: serial and parallel builds make sure of that.  The
+# exception is inner product once rows went through the on-disk insert
+# path: negative inner product is not a metric, and the neighbour-selection
 # heuristic prunes the links towards short vectors, so that some elements
 # end up with no incoming link.  On this data pgvector 0.8 leaves about 21%
-# of the rows out of reach of a full iterative scan, and vecrec with
-# heuristic-only neighbour lists left 22% unreachable after a serial build:
-# a property of HNSW on inner product, not a bug.  There the test only
-# requires 70% of the elements to be reachable.
+# of the rows out of reach of a full iterative scan, and vecrec's builds
+# left 22% unreachable before they linked such elements back in (inserts
+# still leave about 5%).  There the test only requires 70% of the elements
+# to be reachable.
 #
 # The data: coordinate d of a vector is uniform in [-0.5, 0.5) scaled by
 # exp(-min(d, 80) / 10), so the effective dimension is about 10-15, like real
@@ -119,12 +120,10 @@ sub recall
 }
 
 # Every verify_index row ok; reachability must say 0 unreachable, except
-# under vector_ip_ops (see the header); $min_share (a fraction) replaces that
-# requirement when given (parallel builds: elements linked in at the same
-# time can, rarely, leave one without an incoming link)
+# after on-disk inserts under vector_ip_ops ($ip_inserted; see the header)
 sub verify
 {
-	my ($idx, $elements, $ip, $min_share) = @_;
+	my ($idx, $elements, $ip_inserted) = @_;
 	my $out = $node->safe_psql('postgres',
 		"SELECT \"check\", ok, detail FROM vecrec.verify_index('$idx')");
 	my %rows;
@@ -138,14 +137,11 @@ sub verify
 	{
 		ok(exists $rows{$check}, "$idx: verify_index reports $check");
 	}
-	if ($ip || defined $min_share)
+	if ($ip_inserted)
 	{
-		my $share = $ip ? 0.7 : $min_share;
-		$share = $min_share if defined $min_share && $ip && $min_share < $share;
 		note("$idx: $rows{reachability}");
 		my ($reached, $total) = ($rows{reachability} // '') =~ /^(\d+) of (\d+) elements/;
-		ok(defined $total && $reached >= $share * $total,
-			"$idx: at least " . (100 * $share) . "% of the elements reachable");
+		ok(defined $total && $reached >= 0.7 * $total, "$idx: at least 70% of the elements reachable");
 	}
 	else
 	{
@@ -224,7 +220,7 @@ for my $oc (@opclasses)
 			'10',
 			"$t: a zero query vector returns rows");
 	}
-	verify($idx, $indexable, $name eq 'ip');
+	verify($idx, $indexable);
 
 	# 2,000 more rows through the on-disk insert path
 	fill($t, $N + 1, $NEXTRA, $seed + 0.25, $scale);
@@ -253,7 +249,7 @@ for my $oc (@opclasses)
 			$t, $K, $r40, $r200));
 	cmp_ok($r40, '>=', $MIN_RECALL_EF40, "$t ($opclass) parallel build: recall\@$K at ef_search 40");
 	cmp_ok($r200, '>=', $MIN_RECALL_EF200, "$t ($opclass) parallel build: recall\@$K at ef_search 200");
-	verify($idx, $indexable + $NEXTRA, $name eq 'ip', $name eq 'ip' ? 0.7 : 0.99);
+	verify($idx, $indexable + $NEXTRA);
 	$node->safe_psql('postgres', "ALTER TABLE $t RESET (parallel_workers)");
 
 	# And with maintenance_work_mem = 1MB: the vectors move to a temporary
@@ -410,7 +406,7 @@ for my $oc (@opclasses)
 	my $r40 = recall($t, '<->', 40);
 	note(sprintf("%s: recall\@%d = %.3f at ef_search 40", $t, $K, $r40));
 	cmp_ok($r40, '>=', $MIN_RECALL_EF40, "$t: recall\@$K at ef_search 40");
-	verify("${t}_idx", $n, 0, 0.99);
+	verify("${t}_idx", $n);
 }
 
 $node->stop;
