@@ -65,55 +65,28 @@ $node->safe_psql('postgres', 'CREATE EXTENSION vecrec');
 sub fill
 {
 	my ($t, $first, $n, $seed, $scale, $dims) = @_;
-	$dims //= 32;
-	$node->safe_psql(
-		'postgres', qq{
-		SELECT setseed($seed);
-		INSERT INTO $t
-		SELECT i, array_agg(((random() - 0.5) * exp(-least(d, 80) / 10.0) * ($scale))::real ORDER BY d)::vector
-		FROM generate_series($first, $first + $n - 1) i, generate_series(1, $dims) d
-		GROUP BY i;
-	});
+	fill_random_vectors($node, $t, $first, $n, $seed, $scale, $dims);
 }
 
 # The exact answer for every query: the $K nearest ids, ties broken by id
 sub compute_truth
 {
 	my ($t, $op) = @_;
-	$node->safe_psql(
-		'postgres', qq{
-		DROP TABLE IF EXISTS ${t}_truth;
-		SET enable_indexscan = off;
-		SET enable_bitmapscan = off;
-		CREATE TABLE ${t}_truth AS
-		SELECT q.qid, x.id
-		FROM ${t}_q q CROSS JOIN LATERAL
-			(SELECT id FROM $t ORDER BY $t.v $op q.v, $t.id LIMIT $K) x;
-	});
+	exact_knn_truth($node, $t, $op, $K);
 }
 
 # The approximate query: one index scan per query vector
 sub approx_sql
 {
 	my ($t, $op) = @_;
-	return qq{SELECT q.qid, x.id
-		FROM ${t}_q q CROSS JOIN LATERAL
-			(SELECT id FROM $t ORDER BY $t.v $op q.v LIMIT $K) x};
+	return knn_query_sql($t, $op, $K);
 }
 
 # recall@K of the index at a given ef_search
 sub recall
 {
 	my ($t, $op, $ef) = @_;
-	my $approx = approx_sql($t, $op);
-	my $r = $node->safe_psql(
-		'postgres', qq{
-		SET enable_seqscan = off;
-		SET hnsw.ef_search = $ef;
-		SELECT count(*), (SELECT count(*) FROM ($approx) a)
-		FROM ${t}_truth JOIN ($approx) a USING (qid, id);
-	});
-	my ($hits, $returned) = split /\|/, $r;
+	my ($hits, $returned) = knn_recall_counts($node, $t, $op, $K, "SET hnsw.ef_search = $ef;");
 	# every scan must return K rows: the tables have far more than K
 	is($returned, $NQ * $K, "$t ef_search=$ef: every query returns $K rows");
 	return $hits / ($NQ * $K);
@@ -124,15 +97,8 @@ sub recall
 sub verify
 {
 	my ($idx, $elements, $ip_inserted) = @_;
-	my $out = $node->safe_psql('postgres',
-		"SELECT \"check\", ok, detail FROM vecrec.verify_index('$idx')");
-	my %rows;
-	for my $line (split /\n/, $out)
-	{
-		my ($check, $ok, $detail) = split /\|/, $line, 3;
-		$rows{$check} = $detail;
-		is($ok, 't', "$idx: verify_index $check ok ($detail)");
-	}
+	my (undef, $rows) = verify_index_rows($node, $idx, what => $idx);
+	my %rows = %$rows;
 	for my $check ('metapage', 'pages', 'neighbours', 'entry point', 'reachability')
 	{
 		ok(exists $rows{$check}, "$idx: verify_index reports $check");
@@ -167,21 +133,9 @@ for my $oc (@opclasses)
 	my $t = "t_$name";
 	my $idx = "${t}_idx";
 
-	$node->safe_psql('postgres',
-		"CREATE TABLE $t (id int PRIMARY KEY, v vector(32)); CREATE TABLE ${t}_q (qid int, v vector(32))");
-	fill($t, 1, $N, $seed, $scale);
-	fill("${t}_q", 1, $NQ, $seed + 0.5, $scale);
-	my $indexable = $N;
-	if ($name eq 'cos')
-	{
-		# 10 zero vectors and 10 NULLs: not in the index, never returned
-		$node->safe_psql(
-			'postgres', qq{
-			UPDATE $t SET v = array_fill(0, ARRAY[32])::real[]::vector WHERE id % 1000 = 0;
-			UPDATE $t SET v = NULL WHERE id % 1000 = 500;
-		});
-		$indexable -= 20;
-	}
+	# for vector_cosine_ops 10 zero vectors and 10 NULLs: not in the index,
+	# never returned
+	my $indexable = create_recall_tables($node, $t, $N, $NQ, $seed, $scale, 32, $name eq 'cos');
 	compute_truth($t, $op);
 	is($node->safe_psql('postgres', "SELECT count(*) FROM ${t}_truth"),
 		$NQ * $K, "$t: exact answer has $K rows per query");
@@ -278,10 +232,7 @@ for my $oc (@opclasses)
 # instead of exhausting the machine).
 {
 	my $t = 't_lowmem';
-	$node->safe_psql('postgres',
-		"CREATE TABLE $t (id int PRIMARY KEY, v vector(32)); CREATE TABLE ${t}_q (qid int, v vector(32))");
-	fill($t, 1, $N, 0.11, '1');    # the same data as t_l2 had at first
-	fill("${t}_q", 1, $NQ, 0.61, '1');
+	create_recall_tables($node, $t, $N, $NQ, 0.11, '1', 32);    # the same data as t_l2 had at first
 	compute_truth($t, '<->');
 
 	my ($done, $stderr, $peak) = run_watching_memory($node,
@@ -325,10 +276,7 @@ for my $oc (@opclasses)
 # every query exactly as one built with enough memory.
 {
 	my $t = 't_spill';
-	$node->safe_psql('postgres',
-		"CREATE TABLE $t (id int PRIMARY KEY, v vector(128)); CREATE TABLE ${t}_q (qid int, v vector(128))");
-	fill($t, 1, $N, 0.21, '1', 128);
-	fill("${t}_q", 1, $NQ, 0.71, '1', 128);
+	create_recall_tables($node, $t, $N, $NQ, 0.21, '1', 128);
 	compute_truth($t, '<->');
 
 	my ($done, $stderr, $peak) = run_watching_memory($node,
@@ -387,10 +335,7 @@ for my $oc (@opclasses)
 {
 	my $t = 't_pspill';
 	my $n = 10000;
-	$node->safe_psql('postgres',
-		"CREATE TABLE $t (id int PRIMARY KEY, v vector(2048)); CREATE TABLE ${t}_q (qid int, v vector(2048))");
-	fill($t, 1, $n, 0.31, '1', 2048);
-	fill("${t}_q", 1, $NQ, 0.81, '1', 2048);
+	create_recall_tables($node, $t, $n, $NQ, 0.31, '1', 2048);
 	$node->safe_psql('postgres', "ANALYZE $t; ALTER TABLE $t SET (parallel_workers = 1)");
 	compute_truth($t, '<->');
 

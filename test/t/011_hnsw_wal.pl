@@ -34,18 +34,7 @@ use VecrecTest;
 my $DIMS = 32;
 my $NQ = 20;
 
-my $primary = PostgreSQL::Test::Cluster->new('primary');
-$primary->init(allows_streaming => 1);
-$primary->append_conf('postgresql.conf', qq{
-wal_consistency_checking = 'generic'
-max_wal_size = '1GB'
-});
-$primary->start;
-
-$primary->backup('backup');
-my $standby = PostgreSQL::Test::Cluster->new('standby');
-$standby->init_from_backup($primary, 'backup', has_streaming => 1);
-$standby->start;
+my ($primary, $standby) = start_primary_standby("'generic'");
 
 # Everything below is created after the backup: the standby gets it all by
 # replaying WAL, the index build included.
@@ -61,14 +50,7 @@ $primary->safe_psql(
 sub fill
 {
 	my ($t, $first, $n, $seed) = @_;
-	$primary->safe_psql(
-		'postgres', qq{
-		SELECT setseed($seed);
-		INSERT INTO $t
-		SELECT i, array_agg(((random() - 0.5) * exp(-d / 10.0))::real ORDER BY d)::vector
-		FROM generate_series($first, $first + $n - 1) i, generate_series(1, $DIMS) d
-		GROUP BY i;
-	});
+	fill_random_vectors($primary, $t, $first, $n, $seed, undef, $DIMS);
 }
 
 # The ids the index returns for every query vector, as text: a plain kNN
@@ -108,66 +90,12 @@ sub recall
 	});
 }
 
-# md5 of every page of the index, one line per page
-my $PAGES = q{
-	SELECT string_agg(i || ' ' || md5(get_raw_page('t_idx', i)), E'\n' ORDER BY i)
-	FROM generate_series(0, pg_relation_size('t_idx') / current_setting('block_size')::int - 1) i;
-};
-
-# Live rows of t that a full iterative index scan does not return (it
-# walks everything reachable from the entry point on level 0)
-sub live_rows_unreachable
-{
-	my ($node) = @_;
-	return $node->safe_psql(
-		'postgres', q{
-		SET enable_seqscan = off;
-		SET enable_bitmapscan = off;
-		SET hnsw.iterative_scan = relaxed_order;
-		SET hnsw.max_scan_tuples = 1000000;
-		SET hnsw.scan_mem_multiplier = 100;
-		SET work_mem = '64MB';
-		SET hnsw.ef_search = 1000;
-		SELECT (SELECT count(*) FROM t) - count(DISTINCT id) FROM
-			(SELECT id FROM t ORDER BY v <-> (SELECT v FROM q WHERE qid = 1) LIMIT 1000000) x;
-	});
-}
-
-# verify_index on a node: every row ok; returns the rows as text.  Every
-# live row must be returned by a full iterative scan.  No concurrent
-# inserts ever run here, so every element must be reachable from the entry
-# point -- until VACUUM has marked elements deleted: its repairs and
-# inserts drop links to deleted elements by design, so one may end up
-# unreachable (harmless: it is never returned), and then the reachability
-# row is only reported.
+# verify_index on a node: every row ok; returns the rows as text.  No
+# concurrent inserts ever run here: see verify_hnsw_index.
 sub verify
 {
 	my ($node, $what) = @_;
-	my $out = $node->safe_psql('postgres',
-		q{SELECT "check" || '|' || ok || '|' || detail FROM vecrec.verify_index('t_idx')});
-	my ($n, $deleted) = (0, 0);
-	for my $line (split /\n/, $out)
-	{
-		my ($check, $ok, $detail) = split /\|/, $line, 3;
-		$n++;
-		is($ok, 'true', "$what: verify_index $check ok ($detail)");
-		if ($check eq 'pages')
-		{
-			my ($d, $f) = $detail =~ /(\d+) deleted, (\d+) free/;
-			$deleted = ($d // 0) + ($f // 0);
-		}
-		next unless $check eq 'reachability';
-		is(live_rows_unreachable($node), '0', "$what: a full scan returns every live row");
-		if ($deleted)
-		{
-			note("$what: $detail ($deleted deleted elements or free items)");
-		}
-		else
-		{
-			like($detail, qr/\(0 unreachable\)/, "$what: every element reachable from the entry point");
-		}
-	}
-	is($n, 5, "$what: verify_index reports 5 checks");
+	my ($out) = verify_hnsw_index($node, 't_idx', 't', $what);
 	return $out;
 }
 
@@ -197,25 +125,12 @@ sub compare
 		"SET enable_seqscan = off; EXPLAIN (COSTS OFF) SELECT id FROM t ORDER BY v <-> (SELECT v FROM q WHERE qid = 1) LIMIT 10");
 	like($plan, qr/Index Scan using t_idx on t/, "$what: standby query uses the hnsw index");
 
-	my $p = knn($primary);
-	my $s = knn($standby);
-	my @lines = split /\n/, $p;
-	is(scalar(@lines), $NQ, "$what: $NQ query results on the primary");
-	ok(!grep({ !/^\d+ \{\d+(,\d+){9}\} \{\d+(,\d+){4}\}$/ } @lines),
-		"$what: every query returns 10 rows, and 5 with the filter");
-	is($s, $p, "$what: standby returns the same ids as the primary");
+	compare_knn_results($primary, $standby, "SET hnsw.iterative_scan = strict_order; $KNN", $what, $NQ, 10, 5);
 
 	my $r = recall($primary);
 	cmp_ok($r, '>=', 0.95, "$what: recall\@10 on the primary ($r)");
 
-	my $pp = $primary->safe_psql('postgres', $PAGES);
-	my $sp = $standby->safe_psql('postgres', $PAGES);
-	my @pl = split /\n/, $pp;
-	my @sl = split /\n/, $sp;
-	is(scalar(@sl), scalar(@pl), "$what: index has the same number of pages on both (" . scalar(@pl) . ")");
-	my @diff = grep { ($pl[$_] // '') ne ($sl[$_] // '') } 0 .. $#pl;
-	is(scalar(@diff), 0, "$what: every index page is identical on the standby")
-	  or diag("pages that differ: " . join(', ', map { (split / /, $pl[$_])[0] } @diff[0 .. ($#diff < 9 ? $#diff : 9)]));
+	compare_index_pages($primary, $standby, 't_idx', $what);
 
 	my $vp = verify($primary, "$what, primary");
 	my $vs = verify($standby, "$what, standby");
@@ -299,14 +214,7 @@ ok(!$standby->log_contains('inconsistent page found'), 'standby found no inconsi
 $standby->promote;
 $standby->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()')
   or die 'standby did not leave recovery';
-$standby->safe_psql(
-	'postgres', qq{
-	SELECT setseed(0.24);
-	INSERT INTO t
-	SELECT i, array_agg(((random() - 0.5) * exp(-d / 10.0))::real ORDER BY d)::vector
-	FROM generate_series(5001, 5500) i, generate_series(1, $DIMS) d
-	GROUP BY i;
-});
+fill_random_vectors($standby, 't', 5001, 500, 0.24, undef, $DIMS);
 is($standby->safe_psql('postgres', 'SELECT count(*) FROM t'), 4167, 'promoted standby took 500 more rows');
 my @lines = split /\n/, knn($standby);
 is(scalar(@lines), $NQ, "promoted: $NQ query results");

@@ -32,6 +32,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/../perl";
+use VecrecTest;
 
 my $N = 10000;
 my $NQ = 50;
@@ -121,62 +124,14 @@ sub scan_stats
 	return split /\|/, $r;
 }
 
-# Live rows of table $t that a full iterative index scan does not return
-# (it walks everything reachable from the entry point on level 0)
-sub live_rows_unreachable
-{
-	my ($t) = @_;
-	return $node->safe_psql(
-		'postgres', qq{
-		SET enable_seqscan = off;
-		SET enable_bitmapscan = off;
-		SET hnsw.iterative_scan = relaxed_order;
-		SET hnsw.max_scan_tuples = 1000000;
-		SET hnsw.scan_mem_multiplier = 100;
-		SET work_mem = '64MB';
-		SET hnsw.ef_search = 1000;
-		SELECT (SELECT count(*) FROM $t) - count(DISTINCT id) FROM
-			(SELECT id FROM $t ORDER BY v <-> (SELECT v FROM q WHERE qid = 1) LIMIT 1000000) x;
-	});
-}
-
-# verify_index: every row ok; returns the pages detail.  Every live row
-# must be returned by a full iterative scan.  Every element must be
-# reachable from the entry point (no concurrency here) -- until elements
-# are deleted: VACUUM's repairs and inserts drop links to deleted elements
-# by design, so one may end up unreachable (harmless: it is never
-# returned), and then the reachability row is only reported.
+# verify_index: every row ok; returns the pages detail.  No concurrency
+# here: see verify_hnsw_index for what it requires.
 sub verify
 {
 	my ($idx) = @_;
 	my $t = $idx =~ s/_idx$//r;
-	my $out = $node->safe_psql('postgres',
-		qq{SELECT "check" || '|' || ok || '|' || detail FROM vecrec.verify_index('$idx')});
-	my ($n, $pages, $dead) = (0, '', 0);
-	for my $line (split /\n/, $out)
-	{
-		my ($check, $ok, $detail) = split /\|/, $line, 3;
-		$n++;
-		is($ok, 'true', "$idx: verify_index $check ok ($detail)");
-		if ($check eq 'pages')
-		{
-			$pages = $detail;
-			my ($d, $f) = $detail =~ /(\d+) deleted, (\d+) free/;
-			$dead = ($d // 0) + ($f // 0);
-		}
-		next unless $check eq 'reachability';
-		is(live_rows_unreachable($t), '0', "$idx: a full scan returns every live row");
-		if ($dead)
-		{
-			note("$idx: $detail ($dead deleted elements or free items)");
-		}
-		else
-		{
-			like($detail, qr/\(0 unreachable\)/, "$idx: every element reachable from the entry point");
-		}
-	}
-	is($n, 5, "$idx: verify_index reports 5 checks");
-	return $pages;
+	my (undef, $rows) = verify_hnsw_index($node, $idx, $t, $idx);
+	return $rows->{pages} // '';
 }
 
 # (live elements, deleted elements + free items) of a pages detail

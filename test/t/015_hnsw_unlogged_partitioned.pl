@@ -42,21 +42,10 @@ $node->safe_psql(
 sub verify
 {
 	my ($idx, $concurrent) = @_;
-	my $out = $node->safe_psql('postgres',
-		qq{SELECT "check" || '|' || ok || '|' || detail FROM vecrec.verify_index('$idx')});
-	my ($n, $pages) = (0, '');
-	for my $line (split /\n/, $out)
-	{
-		my ($check, $ok, $detail) = split /\|/, $line, 3;
-		$n++;
-		is($ok, 'true', "$idx: verify_index $check ok ($detail)");
-		$pages = $detail if $check eq 'pages';
-		next unless $check eq 'reachability';
-		if ($concurrent) { note("$idx: $detail"); }
-		else { like($detail, qr/\(0 unreachable\)/, "$idx: every element reachable from the entry point"); }
-	}
-	is($n, 5, "$idx: verify_index reports 5 checks");
-	return $pages;
+	my (undef, $rows) = verify_index_rows($node, $idx, what => $idx, checks => 5);
+	if ($concurrent) { note("$idx: " . ($rows->{reachability} // '')); }
+	else { like($rows->{reachability} // '', qr/\(0 unreachable\)/, "$idx: every element reachable from the entry point"); }
+	return $rows->{pages} // '';
 }
 
 # Rows of a table (those matching $where) that an index search for their

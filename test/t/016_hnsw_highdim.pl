@@ -49,36 +49,20 @@ my $MIN_RECALL = 0.9;
 
 # --- recall ------------------------------------------------------------
 
-my $node = PostgreSQL::Test::Cluster->new('highdim');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-max_worker_processes = 8
-max_parallel_workers = 4
-maintenance_work_mem = '256MB'
-});
-$node->start;
+my $node = start_parallel_build_node('highdim');
 $node->safe_psql('postgres', 'CREATE EXTENSION vecrec;' . hdvec_sql(3072, 16000));
 
 # Exact answers for the queries of table $t
 sub compute_truth
 {
 	my ($t) = @_;
-	$node->safe_psql(
-		'postgres', qq{
-		DROP TABLE IF EXISTS ${t}_truth;
-		SET enable_indexscan = off;
-		SET enable_bitmapscan = off;
-		CREATE TABLE ${t}_truth AS
-		SELECT q.qid, x.id FROM ${t}_q q CROSS JOIN LATERAL
-			(SELECT id FROM $t ORDER BY $t.v <-> q.v, $t.id LIMIT $K) x;
-	});
+	exact_knn_truth($node, $t, '<->', $K);
 }
 
 sub approx_sql
 {
 	my ($t) = @_;
-	return qq{SELECT q.qid, x.id FROM ${t}_q q CROSS JOIN LATERAL
-		(SELECT id FROM $t ORDER BY $t.v <-> q.v LIMIT $K) x};
+	return knn_query_sql($t, '<->', $K);
 }
 
 # recall@K of the index on $t, which must be used; also returns the
@@ -110,16 +94,8 @@ sub recall
 sub verify
 {
 	my ($nd, $idx, $n, $what) = @_;
-	my $out = $nd->safe_psql('postgres',
-		qq{SELECT "check" || '|' || ok || '|' || detail FROM vecrec.verify_index('$idx')});
-	my %rows;
-	for my $line (split /\n/, $out)
-	{
-		my ($check, $ok, $detail) = split /\|/, $line, 3;
-		$rows{$check} = $detail;
-		is($ok, 'true', "$what: verify_index $check ok ($detail)");
-	}
-	is(scalar(keys %rows), 5, "$what: verify_index reports 5 checks");
+	my (undef, $rows) = verify_index_rows($nd, $idx, what => $what, checks => 5);
+	my %rows = %$rows;
 	like($rows{metapage} // '', qr/^version 2, .* vectors in chunks/, "$what: vectors stored out of line");
 	like($rows{pages} // '', qr/ $n elements, 0 deleted, 0 free, \d+ vector chunks \(0 not referenced\)/,
 		"$what: $n elements, every chunk referenced");
@@ -215,17 +191,7 @@ $node->stop;
 # --- WAL, standby, promotion -------------------------------------------
 
 my $DIMS = 16000;
-my $primary = PostgreSQL::Test::Cluster->new('primary');
-$primary->init(allows_streaming => 1);
-$primary->append_conf('postgresql.conf', qq{
-wal_consistency_checking = all
-max_wal_size = '1GB'
-});
-$primary->start;
-$primary->backup('backup');
-my $standby = PostgreSQL::Test::Cluster->new('standby');
-$standby->init_from_backup($primary, 'backup', has_streaming => 1);
-$standby->start;
+my ($primary, $standby) = start_primary_standby('all');
 
 # Created after the backup: the standby gets everything through WAL
 $primary->safe_psql(
@@ -247,24 +213,12 @@ my $KNN = qq{
 	FROM w_q q ORDER BY q.qid;
 };
 
-my $PAGES = q{
-	SELECT string_agg(i || ' ' || md5(get_raw_page('w_idx', i)), E'\n' ORDER BY i)
-	FROM generate_series(0, pg_relation_size('w_idx') / current_setting('block_size')::int - 1) i;
-};
-
 # verify_index on a node: every check ok; returns the pages detail
 sub verify_node
 {
 	my ($nd, $what) = @_;
-	my $out = $nd->safe_psql('postgres',
-		q{SELECT "check" || '|' || ok || '|' || detail FROM vecrec.verify_index('w_idx', true)});
-	my $pages = '';
-	for my $line (split /\n/, $out)
-	{
-		my ($check, $ok, $detail) = split /\|/, $line, 3;
-		is($ok, 'true', "$what: verify_index $check ok ($detail)");
-		$pages = $detail if $check eq 'pages';
-	}
+	my (undef, $rows) = verify_index_rows($nd, 'w_idx', what => $what, args => 'true');
+	my $pages = $rows->{pages} // '';
 	return $pages;
 }
 
@@ -273,16 +227,8 @@ sub compare
 	my ($what, $rows) = @_;
 	$primary->wait_for_catchup($standby);
 	is($standby->safe_psql('postgres', 'SELECT count(*) FROM w'), $rows, "$what: standby has $rows rows");
-	my $p = $primary->safe_psql('postgres', $KNN);
-	my @lines = split /\n/, $p;
-	ok(@lines == 10 && !grep({ !/^\d+ \{\d+(,\d+){4}\} \{\d+,\d+,\d+\}$/ } @lines),
-		"$what: every query returns 5 rows, and 3 with the filter");
-	is($standby->safe_psql('postgres', $KNN), $p, "$what: standby returns the same ids as the primary");
-	my @pp = split /\n/, $primary->safe_psql('postgres', $PAGES);
-	my @sp = split /\n/, $standby->safe_psql('postgres', $PAGES);
-	is(scalar(@sp), scalar(@pp), "$what: the index has the same number of pages on both (" . scalar(@pp) . ')');
-	my @diff = grep { ($pp[$_] // '') ne ($sp[$_] // '') } 0 .. $#pp;
-	is(scalar(@diff), 0, "$what: every index page is identical on the standby");
+	compare_knn_results($primary, $standby, $KNN, $what, 10, 5, 3);
+	compare_index_pages($primary, $standby, 'w_idx', $what);
 	is(verify_node($standby, "$what, standby"), verify_node($primary, "$what, primary"),
 		"$what: verify_index says the same on both");
 	return;

@@ -68,18 +68,9 @@ sub relpages
 sub verify
 {
 	my ($idx, $what) = @_;
-	my $out = $node->safe_psql('postgres',
-		qq{SELECT "check" || '|' || ok || '|' || detail FROM vecrec.verify_index('$idx')});
-	my ($n, $pages) = (0, '');
-	for my $line (split /\n/, $out)
-	{
-		my ($check, $ok, $detail) = split /\|/, $line, 3;
-		$n++;
-		is($ok, 'true', "$what: verify_index $check ok ($detail)");
-		$pages = $detail if $check eq 'pages';
-		note("$what: $detail") if $check eq 'reachability';
-	}
-	is($n, 5, "$what: verify_index reports 5 checks");
+	my (undef, $rows) = verify_index_rows($node, $idx, what => $what, checks => 5);
+	my $pages = $rows->{pages} // '';
+	note("$what: $rows->{reachability}") if defined $rows->{reachability};
 	like($pages, qr/\(0 not referenced\)/, "$what: every vector chunk belongs to an element or a free item")
 	  if $idx eq 'h_idx';
 	my ($e, $d) = $pages =~ /(\d+) elements, (\d+) deleted/;

@@ -36,16 +36,12 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/../perl";
+use VecrecTest;
 use Time::HiRes;
 
-my $node = PostgreSQL::Test::Cluster->new('reach');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-max_worker_processes = 8
-max_parallel_workers = 4
-maintenance_work_mem = '256MB'
-});
-$node->start;
+my $node = start_parallel_build_node('reach');
 $node->safe_psql('postgres', 'CREATE EXTENSION vecrec');
 
 my @shapes = (

@@ -49,54 +49,28 @@ $node->safe_psql('postgres', 'CREATE EXTENSION vecrec');
 sub fill
 {
 	my ($t, $first, $n, $seed, $scale) = @_;
-	$node->safe_psql(
-		'postgres', qq{
-		SELECT setseed($seed);
-		INSERT INTO $t
-		SELECT i, array_agg(((random() - 0.5) * exp(-d / 10.0) * ($scale))::real ORDER BY d)::vector
-		FROM generate_series($first, $first + $n - 1) i, generate_series(1, 32) d
-		GROUP BY i;
-	});
+	fill_random_vectors($node, $t, $first, $n, $seed, $scale);
 }
 
 # The exact answer for every query: the $K nearest ids, ties broken by id
+# (rows the index cannot hold left out)
 sub compute_truth
 {
 	my ($t, $op) = @_;
-	$node->safe_psql(
-		'postgres', qq{
-		DROP TABLE IF EXISTS ${t}_truth;
-		SET enable_indexscan = off;
-		SET enable_bitmapscan = off;
-		CREATE TABLE ${t}_truth AS
-		SELECT q.qid, x.id
-		FROM ${t}_q q CROSS JOIN LATERAL
-			(SELECT id FROM $t WHERE v IS NOT NULL AND ('$op' <> '<=>' OR vector_norm(v) > 0)
-			 ORDER BY $t.v $op q.v, $t.id LIMIT $K) x;
-	});
+	exact_knn_truth($node, $t, $op, $K, "v IS NOT NULL AND ('$op' <> '<=>' OR vector_norm(v) > 0)");
 }
 
 sub approx_sql
 {
 	my ($t, $op) = @_;
-	return qq{SELECT q.qid, x.id
-		FROM ${t}_q q CROSS JOIN LATERAL
-			(SELECT id FROM $t ORDER BY $t.v $op q.v LIMIT $K) x};
+	return knn_query_sql($t, $op, $K);
 }
 
 # recall@K of the index at a number of probes
 sub recall
 {
 	my ($t, $op, $probes) = @_;
-	my $approx = approx_sql($t, $op);
-	my $r = $node->safe_psql(
-		'postgres', qq{
-		SET enable_seqscan = off;
-		SET ivfflat.probes = $probes;
-		SELECT count(*), (SELECT count(*) FROM ($approx) a)
-		FROM ${t}_truth JOIN ($approx) a USING (qid, id);
-	});
-	my ($hits, $returned) = split /\|/, $r;
+	my ($hits, $returned) = knn_recall_counts($node, $t, $op, $K, "SET ivfflat.probes = $probes;");
 	# one list may hold fewer than K rows (under inner product the nearest
 	# centroid can be that of a small list): from 10 lists on, never
 	if ($probes >= 10)
@@ -114,15 +88,8 @@ sub recall
 sub verify
 {
 	my ($idx, $entries) = @_;
-	my $out = $node->safe_psql('postgres',
-		"SELECT \"check\", ok, detail FROM vecrec.verify_index('$idx')");
-	my %rows;
-	for my $line (split /\n/, $out)
-	{
-		my ($check, $ok, $detail) = split /\|/, $line, 3;
-		$rows{$check} = $detail;
-		is($ok, 't', "$idx: verify_index $check ok ($detail)");
-	}
+	my (undef, $rows) = verify_index_rows($node, $idx, what => $idx);
+	my %rows = %$rows;
 	for my $check ('metapage', 'lists', 'chains', 'entries')
 	{
 		ok(exists $rows{$check}, "$idx: verify_index reports $check");
@@ -143,20 +110,7 @@ for my $oc (@opclasses)
 	my $t = "t_$name";
 	my $idx = "${t}_idx";
 
-	$node->safe_psql('postgres',
-		"CREATE TABLE $t (id int PRIMARY KEY, v vector(32)); CREATE TABLE ${t}_q (qid int, v vector(32))");
-	fill($t, 1, $N, $seed, $scale);
-	fill("${t}_q", 1, $NQ, $seed + 0.5, $scale);
-	my $indexable = $N;
-	if ($name eq 'cos')
-	{
-		$node->safe_psql(
-			'postgres', qq{
-			UPDATE $t SET v = array_fill(0, ARRAY[32])::real[]::vector WHERE id % 1000 = 0;
-			UPDATE $t SET v = NULL WHERE id % 1000 = 500;
-		});
-		$indexable -= 20;
-	}
+	my $indexable = create_recall_tables($node, $t, $N, $NQ, $seed, $scale, 32, $name eq 'cos');
 	compute_truth($t, $op);
 
 	$node->safe_psql('postgres', "CREATE INDEX $idx ON $t USING ivfflat (v $opclass) WITH (lists = $LISTS)");
@@ -191,10 +145,7 @@ for my $oc (@opclasses)
 # Low-memory build
 {
 	my $t = 't_lowmem';
-	$node->safe_psql('postgres',
-		"CREATE TABLE $t (id int PRIMARY KEY, v vector(32)); CREATE TABLE ${t}_q (qid int, v vector(32))");
-	fill($t, 1, $N, 0.11, '1');
-	fill("${t}_q", 1, $NQ, 0.61, '1');
+	create_recall_tables($node, $t, $N, $NQ, 0.11, '1', 32);
 	compute_truth($t, '<->');
 
 	my ($done, $stderr, $peak) = run_watching_memory($node,

@@ -22,22 +22,14 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/../perl";
+use VecrecTest;
 
 my $DIMS = 32;
 my $NQ = 20;
 
-my $primary = PostgreSQL::Test::Cluster->new('primary');
-$primary->init(allows_streaming => 1);
-$primary->append_conf('postgresql.conf', qq{
-wal_consistency_checking = 'generic'
-max_wal_size = '1GB'
-});
-$primary->start;
-
-$primary->backup('backup');
-my $standby = PostgreSQL::Test::Cluster->new('standby');
-$standby->init_from_backup($primary, 'backup', has_streaming => 1);
-$standby->start;
+my ($primary, $standby) = start_primary_standby("'generic'");
 
 $primary->safe_psql(
 	'postgres', qq{
@@ -55,14 +47,7 @@ my %TABLE = (t_idx => 't', tq_idx => 'tq');
 sub fill
 {
 	my ($node, $t, $first, $n, $seed) = @_;
-	$node->safe_psql(
-		'postgres', qq{
-		SELECT setseed($seed);
-		INSERT INTO $t
-		SELECT i, array_agg(((random() - 0.5) * exp(-d / 10.0))::real ORDER BY d)::vector
-		FROM generate_series($first, $first + $n - 1) i, generate_series(1, $DIMS) d
-		GROUP BY i;
-	});
+	fill_random_vectors($node, $t, $first, $n, $seed, undef, $DIMS);
 	$node->safe_psql('postgres', "INSERT INTO tq SELECT * FROM t WHERE id BETWEEN $first AND $first + $n - 1")
 	  if $t eq 't';
 }
@@ -94,29 +79,12 @@ sub knn_sql
 };
 }
 
-sub pages_sql
-{
-	my ($idx) = @_;
-	return qq{
-	SELECT string_agg(i || ' ' || md5(get_raw_page('$idx', i)), E'\n' ORDER BY i)
-	FROM generate_series(0, pg_relation_size('$idx') / current_setting('block_size')::int - 1) i;
-};
-}
-
 sub verify
 {
 	my ($node, $what, $idx) = @_;
 	$idx //= 't_idx';
-	my $out = $node->safe_psql('postgres',
-		qq{SELECT "check" || '|' || ok || '|' || detail FROM vecrec.verify_index('$idx')});
-	my $n = 0;
-	for my $line (split /\n/, $out)
-	{
-		my ($check, $ok, $detail) = split /\|/, $line, 3;
-		$n++;
-		is($ok, 'true', "$what: $idx: verify_index $check ok ($detail)");
-	}
-	is($n, $CHECKS{$idx}, "$what: $idx: verify_index reports $CHECKS{$idx} checks");
+	my ($out) = verify_index_rows($node, $idx, what => "$what: $idx");
+	is(scalar(split /\n/, $out), $CHECKS{$idx}, "$what: $idx: verify_index reports $CHECKS{$idx} checks");
 	return $out;
 }
 
@@ -141,26 +109,28 @@ sub compare_index
 		"SET enable_seqscan = off; EXPLAIN (COSTS OFF) SELECT id FROM $t ORDER BY v <-> (SELECT v FROM q WHERE qid = 1) LIMIT 10");
 	like($plan, qr/Index Scan using $idx on $t/, "$what: standby query uses the ivfflat index");
 
-	my $p = $primary->safe_psql('postgres', knn_sql($t));
-	my $s = $standby->safe_psql('postgres', knn_sql($t));
-	my @lines = split /\n/, $p;
-	is(scalar(@lines), $NQ, "$what: $NQ query results on the primary");
-	ok(!grep({ !/^\d+ \{\d+(,\d+){9}\} \{\d+(,\d+){4}\}$/ } @lines),
-		"$what: every query returns 10 rows, and 5 with the filter");
-	is($s, $p, "$what: standby returns the same ids as the primary");
-
-	my $pp = $primary->safe_psql('postgres', pages_sql($idx));
-	my $sp = $standby->safe_psql('postgres', pages_sql($idx));
-	my @pl = split /\n/, $pp;
-	my @sl = split /\n/, $sp;
-	is(scalar(@sl), scalar(@pl), "$what: index has the same number of pages on both (" . scalar(@pl) . ")");
-	my @diff = grep { ($pl[$_] // '') ne ($sl[$_] // '') } 0 .. $#pl;
-	is(scalar(@diff), 0, "$what: every index page is identical on the standby")
-	  or diag("pages that differ: " . join(', ', map { (split / /, $pl[$_])[0] } @diff[0 .. ($#diff < 9 ? $#diff : 9)]));
+	compare_knn_results($primary, $standby, knn_sql($t), $what, $NQ, 10, 5);
+	compare_index_pages($primary, $standby, $idx, $what);
 
 	my $vp = verify($primary, "$what, primary", $idx);
 	my $vs = verify($standby, "$what, standby", $idx);
 	is($vs, $vp, "$what: verify_index says the same on both");
+}
+
+# On the standby, for t and tq: a scan of every list (probes = lists)
+# returns all $rows rows, and verify_index passes
+sub check_all_lists
+{
+	my ($what, $rows) = @_;
+	for my $t ('t', 'tq')
+	{
+		is( $standby->safe_psql(
+				'postgres', qq{SET enable_seqscan = off; SET ivfflat.probes = 20;
+			SELECT count(*) FROM (SELECT id FROM $t ORDER BY v <-> (SELECT v FROM q WHERE qid = 1) LIMIT 100000) s}),
+			$rows, "$what: a scan of every list of ${t}_idx returns every row");
+		verify($standby, $what, "${t}_idx");
+	}
+	return;
 }
 
 # Round 1: the build
@@ -205,14 +175,7 @@ $standby->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()')
   or die 'standby did not leave recovery';
 fill($standby, 't', 6001, 500, 0.24);
 is($standby->safe_psql('postgres', 'SELECT count(*) FROM t'), 4834, 'promoted standby takes inserts');
-for my $t ('t', 'tq')
-{
-	is( $standby->safe_psql(
-			'postgres', qq{SET enable_seqscan = off; SET ivfflat.probes = 20;
-			SELECT count(*) FROM (SELECT id FROM $t ORDER BY v <-> (SELECT v FROM q WHERE qid = 1) LIMIT 100000) s}),
-		'4834', "promoted standby: a scan of every list of ${t}_idx returns every row");
-	verify($standby, 'promoted standby', "${t}_idx");
-}
+check_all_lists('promoted standby', 4834);
 
 # Crash recovery: inserts that chain new pages, then an immediate stop
 # (no checkpoint): recovery replays them from the WAL
@@ -220,14 +183,7 @@ fill($standby, 't', 6501, 1500, 0.25);
 $standby->stop('immediate');
 $standby->start;
 is($standby->safe_psql('postgres', 'SELECT count(*) FROM t'), 6334, 'after crash recovery: every committed row');
-for my $t ('t', 'tq')
-{
-	is( $standby->safe_psql(
-			'postgres', qq{SET enable_seqscan = off; SET ivfflat.probes = 20;
-			SELECT count(*) FROM (SELECT id FROM $t ORDER BY v <-> (SELECT v FROM q WHERE qid = 1) LIMIT 100000) s}),
-		'6334', "after crash recovery: a scan of every list of ${t}_idx returns every row");
-	verify($standby, 'after crash recovery', "${t}_idx");
-}
+check_all_lists('after crash recovery', 6334);
 
 $primary->stop;
 $standby->stop;

@@ -98,18 +98,9 @@ VACUUM t;
 	});
 	is($lost, '0', "quantizer $quantizer: every row is found by a probes = 1 search for its own vector");
 
-	my $out = $node->safe_psql('postgres',
-		q{SELECT "check" || '|' || ok || '|' || detail FROM vecrec.verify_index('t_idx')});
-	my $n = 0;
-	for my $line (split /\n/, $out)
-	{
-		my ($check, $ok, $detail) = split /\|/, $line, 3;
-		$n++;
-		is($ok, 'true', "quantizer $quantizer: verify_index $check ok ($detail)");
-		is($detail, "$rows entries", "quantizer $quantizer: index holds $rows entries, one per row")
-		  if $check eq 'entries';
-	}
-	is($n, $quantizer eq 'none' ? 4 : 5, "quantizer $quantizer: verify_index reports every check");
+	my ($out, $checks) = verify_index_rows($node, 't_idx', what => "quantizer $quantizer");
+	is($checks->{entries} // '', "$rows entries", "quantizer $quantizer: index holds $rows entries, one per row");
+	is(scalar(split /\n/, $out), $quantizer eq 'none' ? 4 : 5, "quantizer $quantizer: verify_index reports every check");
 }
 
 $node->stop;

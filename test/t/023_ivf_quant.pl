@@ -22,6 +22,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/../perl";
+use VecrecTest;
 
 my $N = 10000;
 my $NEXTRA = 2000;
@@ -45,32 +48,16 @@ $node->safe_psql('postgres', 'CREATE EXTENSION vecrec');
 sub fill
 {
 	my ($t, $first, $n, $seed, $scale) = @_;
-	my $copy = $t =~ /_q$/ ? '' : "INSERT INTO ${t}q SELECT * FROM $t WHERE id BETWEEN $first AND $first + $n - 1;";
-	$node->safe_psql(
-		'postgres', qq{
-		SELECT setseed($seed);
-		INSERT INTO $t
-		SELECT i, array_agg(((random() - 0.5) * exp(-d / 10.0) * ($scale))::real ORDER BY d)::vector
-		FROM generate_series($first, $first + $n - 1) i, generate_series(1, 32) d
-		GROUP BY i;
-		$copy
-	});
+	fill_random_vectors($node, $t, $first, $n, $seed, $scale);
+	$node->safe_psql('postgres', "INSERT INTO ${t}q SELECT * FROM $t WHERE id BETWEEN $first AND $first + $n - 1")
+	  unless $t =~ /_q$/;
 }
 
 # The exact $K nearest ids of every query, ties broken by id
 sub compute_truth
 {
 	my ($t, $op) = @_;
-	$node->safe_psql(
-		'postgres', qq{
-		DROP TABLE IF EXISTS ${t}_truth;
-		SET enable_indexscan = off;
-		SET enable_bitmapscan = off;
-		CREATE TABLE ${t}_truth AS
-		SELECT q.qid, x.id
-		FROM ${t}_q q CROSS JOIN LATERAL
-			(SELECT id FROM $t WHERE v IS NOT NULL ORDER BY $t.v $op q.v, $t.id LIMIT $K) x;
-	});
+	exact_knn_truth($node, $t, $op, $K, 'v IS NOT NULL');
 }
 
 # recall@K of the index on table $tab (the truth of $t) at some probes
@@ -94,17 +81,9 @@ sub recall
 sub verify
 {
 	my ($idx, $entries) = @_;
-	my $out = $node->safe_psql('postgres',
-		"SELECT \"check\" || '|' || ok || '|' || detail FROM vecrec.verify_index('$idx')");
-	my %rows;
-	for my $line (split /\n/, $out)
-	{
-		my ($check, $ok, $detail) = split /\|/, $line, 3;
-		$rows{$check} = $detail;
-		is($ok, 'true', "$idx: verify_index $check ok ($detail)");
-	}
-	is($rows{entries} // '', "$entries entries", "$idx: $entries entries");
-	return \%rows;
+	my (undef, $rows) = verify_index_rows($node, $idx, what => $idx);
+	is($rows->{entries} // '', "$entries entries", "$idx: $entries entries");
+	return $rows;
 }
 
 my @opclasses = (

@@ -135,15 +135,10 @@ note('updated rows: ' . $node->safe_psql('postgres', 'SELECT count(*) FROM th WH
 
 $node->safe_psql('postgres', 'VACUUM (INDEX_CLEANUP ON) th; VACUUM (INDEX_CLEANUP ON) ti');
 is($node->safe_psql(
-		'postgres', q{
+		'postgres', qq{
 		SET enable_seqscan = off; SET enable_bitmapscan = off;
 		SET hnsw.ef_search = 200; SET ivfflat.probes = 20;
-		SELECT (SELECT count(*) FROM th a LEFT JOIN LATERAL
-		          (SELECT b.id, b.v <-> a.v AS dist FROM th b ORDER BY b.v <-> a.v LIMIT 1) x ON true
-		         WHERE x.id IS DISTINCT FROM a.id OR x.dist <> 0) || '|' ||
-		       (SELECT count(*) FROM ti a LEFT JOIN LATERAL
-		          (SELECT b.id, b.v <-> a.v AS dist FROM ti b ORDER BY b.v <-> a.v LIMIT 1) x ON true
-		         WHERE x.id IS DISTINCT FROM a.id OR x.dist <> 0)}),
+		SELECT @{[ self_search_misses_sql('th') ]} || '|' || @{[ self_search_misses_sql('ti') ]}}),
 	'0|0', 'every row of th and ti is found by an index search for its own vector');
 
 # recall@10 of 100 queries (plain and with a category filter) through an index

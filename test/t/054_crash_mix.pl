@@ -96,15 +96,10 @@ sub check_round
 		         WHERE ti.id IS NULL OR truth.id IS NULL OR ti.ver <> truth.ver OR ti.v <> vecv(ti.id, ti.ver))}),
 		'0|0', "$what: th and ti hold exactly the committed rows of truth");
 	is($node->safe_psql(
-			'postgres', q{
+			'postgres', qq{
 		SET enable_seqscan = off; SET enable_bitmapscan = off;
 		SET hnsw.ef_search = 200; SET ivfflat.probes = 10;
-		SELECT (SELECT count(*) FROM th a LEFT JOIN LATERAL
-		          (SELECT b.id, b.v <-> a.v AS dist FROM th b ORDER BY b.v <-> a.v LIMIT 1) x ON true
-		         WHERE x.id IS DISTINCT FROM a.id OR x.dist <> 0) || '|' ||
-		       (SELECT count(*) FROM ti a LEFT JOIN LATERAL
-		          (SELECT b.id, b.v <-> a.v AS dist FROM ti b ORDER BY b.v <-> a.v LIMIT 1) x ON true
-		         WHERE x.id IS DISTINCT FROM a.id OR x.dist <> 0) || '|' ||
+		SELECT @{[ self_search_misses_sql('th') ]} || '|' || @{[ self_search_misses_sql('ti') ]} || '|' ||
 		       (SELECT count(*) FROM generate_series(1, 50) q, LATERAL
 		          (SELECT id FROM th ORDER BY v <-> vec(q + 900000) LIMIT 20) s
 		         WHERE s.id NOT IN (SELECT id FROM truth))}),
