@@ -29,6 +29,7 @@
 
 #include "compat.h"
 #include "hnsw.h"
+#include "hnswpart.h"
 
 /*
  * Mark the dead elements of one page; returns the number of live ones
@@ -274,6 +275,10 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 
 	MemoryContextSwitchTo(oldCtx);
 	MemoryContextDelete(ctx);
+
+	/* filter key columns: mark partition entries of dead rows (hnswpart.c) */
+	HnswPartBulkDelete(info, stats, callback, callback_state);
+
 	stats->num_pages = nblocks;
 	stats->num_index_tuples = live;
 	return stats;
