@@ -59,6 +59,12 @@ SELECT array_agg(id) FROM (SELECT id FROM hk WHERE cat = 3 AND id % 3 = 0 ORDER 
 SET enable_indexscan = off; SET vecrec.enable_exact_scan = off;
 SELECT array_agg(id) FROM (SELECT id FROM hk WHERE cat = 3 AND id % 3 = 0 ORDER BY v <-> '[1,0,0,0]', id LIMIT 8) s;
 RESET enable_indexscan; RESET vecrec.enable_exact_scan;
+-- a filter rejecting 9 rows in 10: past the nearest 32 kept while reading,
+-- the scan orders the whole partition
+SELECT array_agg(id) FROM (SELECT id FROM hk WHERE cat = 3 AND id % 10 = 1 ORDER BY v <-> '[1,0,0,0]' LIMIT 8) s;
+SET enable_indexscan = off; SET vecrec.enable_exact_scan = off;
+SELECT array_agg(id) FROM (SELECT id FROM hk WHERE cat = 3 AND id % 10 = 1 ORDER BY v <-> '[1,0,0,0]', id LIMIT 8) s;
+RESET enable_indexscan; RESET vecrec.enable_exact_scan;
 -- every row of a partition, and no other
 SELECT count(*), count(DISTINCT id), bool_and(cat = 5) FROM (SELECT id, cat FROM hk WHERE cat = 5 ORDER BY v <-> '[0,1,0,0]') s;
 -- a key with no rows, and a NULL key value (never equal)

@@ -7,9 +7,10 @@
  * When every key column has an equality scan key, the scan hashes the key
  * values, finds the partition in the directory, reads all of its pages (a
  * share lock on one page at a time), computes the distance of every live
- * entry with the SIMD kernels straight from the page, heapifies the
- * (distance, heap TID) pairs and pops them nearest first as the executor
- * asks for rows.  Every row is a candidate whose key only has the same
+ * entry with the SIMD kernels straight from the page, keeping the nearest
+ * HNSW_PART_TOPK on the way, and hands those out in order; a query that
+ * wants more rows (a filter rejecting many) then heapifies every
+ * (distance, heap TID) pair and pops them nearest first.  Every row is a candidate whose key only has the same
  * hash, so the executor rechecks the index quals on the heap row
  * (xs_recheck); the distances are exact, so the order needs no recheck.
  * A query without order (NULL, or a zero vector under cosine or inner
@@ -32,8 +33,12 @@
 #include "compat.h"
 #include "hnswpart.h"
 
-/* Pages of a build range read ahead of the one being read */
-#define HNSW_PART_PREFETCH	8
+/*
+ * Rows handed out from the nearest entries kept while the partition is
+ * read (a LIMIT 10 or 12 with a filter keeping most rows needs no more);
+ * past them the scan heapifies every entry and pops
+ */
+#define HNSW_PART_TOPK		32
 
 struct HnswPartScan
 {
@@ -42,10 +47,14 @@ struct HnswPartScan
 	HnswDistance *dist;
 	bool		started;
 	bool		unordered;
-	HnswCandidate *items;		/* a min-heap on (distance, tid), or page order */
+	HnswCandidate *items;		/* every live entry read, in page order */
 	int			n;
 	int			cap;
-	int			pos;			/* unordered: next to hand out */
+	int			pos;			/* next to hand out of items (unordered) or top */
+	/* the nearest HNSW_PART_TOPK, gathered while reading (a max-heap), then sorted */
+	HnswCandidate top[HNSW_PART_TOPK];
+	int			ntop;
+	bool		heapified;		/* past the first HNSW_PART_TOPK: items is a min-heap */
 	int			dims;
 	float	   *q;
 };
@@ -111,6 +120,58 @@ cand_before(const HnswCandidate *a, const HnswCandidate *b)
 	return ItemPointerCompare((ItemPointer) &a->tid, (ItemPointer) &b->tid) < 0;
 }
 
+/* Max-heap (farthest on top) of the nearest entries so far */
+static void
+top_sift_down(HnswCandidate *h, int n, int i)
+{
+	HnswCandidate x = h[i];
+
+	for (;;)
+	{
+		int			c = 2 * i + 1;
+
+		if (c >= n)
+			break;
+		if (c + 1 < n && cand_before(&h[c], &h[c + 1]))
+			c++;
+		if (!cand_before(&x, &h[c]))
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	h[i] = x;
+}
+
+static inline void
+top_offer(HnswPartScan *ps, const HnswCandidate *c)
+{
+	if (ps->ntop < HNSW_PART_TOPK)
+	{
+		int			i = ps->ntop++;
+
+		/* sift up */
+		while (i > 0 && cand_before(&ps->top[(i - 1) / 2], c))
+		{
+			ps->top[i] = ps->top[(i - 1) / 2];
+			i = (i - 1) / 2;
+		}
+		ps->top[i] = *c;
+	}
+	else if (cand_before(c, &ps->top[0]))
+	{
+		ps->top[0] = *c;
+		top_sift_down(ps->top, ps->ntop, 0);
+	}
+}
+
+static int
+cand_cmp(const void *a, const void *b)
+{
+	if (cand_before(a, b))
+		return -1;
+	return cand_before(b, a) ? 1 : 0;
+}
+
 static void
 sift_down(HnswCandidate *h, int n, int i)
 {
@@ -139,10 +200,12 @@ sift_down(HnswCandidate *h, int n, int i)
 static BlockNumber
 read_page(Relation index, HnswPartScan *ps, BlockNumber blkno)
 {
-	Buffer		buf = ReadBuffer(index, blkno);
+	/* through the buffer this backend last found the block in (hnswsearch.c) */
+	Buffer		buf = HnswPinBlock(index, blkno);
 	Page		page;
 	OffsetNumber maxoff;
 	BlockNumber next;
+	Size		entrySize = HNSW_PART_TUPLE_SIZE(ps->dims);
 
 	CHECK_FOR_INTERRUPTS();
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
@@ -159,7 +222,11 @@ read_page(Relation index, HnswPartScan *ps, BlockNumber blkno)
 		ps->cap = Max(ps->cap * 2, ps->n + maxoff);
 		ps->items = repalloc_huge(ps->items, sizeof(HnswCandidate) * ps->cap);
 	}
-	for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
+	/*
+	 * Items fill a page from its end down: the last offset comes first in
+	 * memory, so read them from there on, a forward stream
+	 */
+	for (OffsetNumber off = maxoff; off >= FirstOffsetNumber; off--)
 	{
 		ItemId		itemid = PageGetItemId(page, off);
 		HnswPartTuple t;
@@ -168,11 +235,27 @@ read_page(Relation index, HnswPartScan *ps, BlockNumber blkno)
 		if (!ItemIdIsNormal(itemid))
 			continue;
 		t = (HnswPartTuple) PageGetItem(page, itemid);
+#if defined(__GNUC__)
+		/* the entry after next: its cache lines arrive while these two are measured */
+		if (off > FirstOffsetNumber + 1)
+		{
+			const char *ahead = (const char *) PageGetItem(page, PageGetItemId(page, off - 2));
+
+			for (Size b = 0; b < entrySize; b += 64)
+				__builtin_prefetch(ahead + b);
+		}
+#endif
 		if (t->type != HNSW_PART_TUPLE || t->hash != ps->hash || t->deleted)
 			continue;
 		c = &ps->items[ps->n++];
 		c->tid = t->heaptid;
-		c->dist = ps->unordered ? 0 : (float) HnswDist(ps->dist, ps->dims, ps->q, t->x);
+		if (ps->unordered)
+			c->dist = 0;
+		else
+		{
+			c->dist = (float) HnswDist(ps->dist, ps->dims, ps->q, t->x);
+			top_offer(ps, c);
+		}
 	}
 	next = HnswPageGetOpaque(page)->nextblkno;
 	UnlockReleaseBuffer(buf);
@@ -215,23 +298,16 @@ start_partition(IndexScanDesc scan, HnswPartScan *ps)
 		return;
 	ps->cap = Max((int) Min(loc.count, (uint32) (MaxAllocHugeSize / sizeof(HnswCandidate) / 2)), 16);
 	ps->items = palloc_extended(sizeof(HnswCandidate) * ps->cap, MCXT_ALLOC_HUGE);
+	/* (consecutive blocks: the kernel's readahead serves them from disk) */
 	if (BlockNumberIsValid(loc.first))
-	{
-		for (BlockNumber blk = loc.first; blk <= loc.last && blk < loc.first + HNSW_PART_PREFETCH; blk++)
-			PrefetchBuffer(index, MAIN_FORKNUM, blk);
 		for (BlockNumber blk = loc.first; blk <= loc.last; blk++)
-		{
-			if (blk + HNSW_PART_PREFETCH <= loc.last)
-				PrefetchBuffer(index, MAIN_FORKNUM, blk + HNSW_PART_PREFETCH);
 			read_page(index, ps, blk);
-		}
-	}
 	for (BlockNumber blk = loc.ovfFirst; BlockNumberIsValid(blk);)
 		blk = read_page(index, ps, blk);
 
+	/* the nearest first: they are all most queries take */
 	if (!ps->unordered)
-		for (int i = ps->n / 2 - 1; i >= 0; i--)
-			sift_down(ps->items, ps->n, i);
+		qsort(ps->top, ps->ntop, sizeof(HnswCandidate), cand_cmp);
 }
 
 /*
@@ -250,6 +326,28 @@ HnswPartScanNext(IndexScanDesc scan, HnswPartScan *ps)
 			return false;
 		scan->xs_heaptid = ps->items[ps->pos++].tid;
 		return true;
+	}
+	if (ps->pos < ps->ntop)
+	{
+		scan->xs_heaptid = ps->top[ps->pos++].tid;
+		return true;
+	}
+	if (!ps->heapified)
+	{
+		/*
+		 * Past the nearest HNSW_PART_TOPK: heap up every entry and drop the
+		 * ones handed out (the order is total, ties broken by TID, so they
+		 * are exactly the first pops)
+		 */
+		for (int i = ps->n / 2 - 1; i >= 0; i--)
+			sift_down(ps->items, ps->n, i);
+		for (int i = 0; i < ps->ntop && ps->n > 0; i++)
+		{
+			ps->items[0] = ps->items[--ps->n];
+			if (ps->n > 0)
+				sift_down(ps->items, ps->n, 0);
+		}
+		ps->heapified = true;
 	}
 	if (ps->n == 0)
 		return false;
