@@ -18,7 +18,8 @@
 #     ORDER BY embedding <=> (SELECT v FROM queries WHERE qid = :qid) LIMIT 10
 # and the recommendation shape (WHERE in_stock AND category = :cat ... LIMIT 12)
 #   partition  vecrec, hnsw (embedding vector_cosine_ops, category): the key's partition
-#   exact      vecrec, that index dropped: the planner's plan (vecrec's exact scan)
+#   exact      vecrec, that index dropped, enable_sort = off: vecrec's exact custom scan
+#              (Vecrec Exact Scan; the planner may otherwise prefer a bitmap scan + sort)
 #   pgvector   pgvector 0.8.6, no vector index: its best plan at 1% (bitmap scan + sort)
 # Reported per plan: latency (ms, pgbench's average) and server CPU per query
 # (ms: user + system time of the pgbench backends, from the postmaster's
@@ -79,6 +80,10 @@ for db in bench_vecrec bench_pgvector; do
         -c "VACUUM FULL items" -c "CREATE INDEX items_category ON items (category)" -c "VACUUM ANALYZE items"
     say "$db: loaded $NBASE rows"
 done
+# vecrec's planner hook (the exact scan) is only there once the library is
+# loaded: load it with every session, as a server with vecrec in
+# shared_preload_libraries would
+q bench_vecrec -c "ALTER DATABASE bench_vecrec SET session_preload_libraries = 'vecrec'"
 t0=$(date +%s.%N)
 q bench_vecrec -c "CREATE INDEX items_keys ON items USING hnsw (embedding vector_cosine_ops, category)"
 say "vecrec: CREATE INDEX items_keys (embedding, category): $(echo "$(date +%s.%N) - $t0" | bc) s, $(q bench_vecrec -c "SELECT pg_size_pretty(pg_relation_size('items_keys'))")"
@@ -120,12 +125,13 @@ timed() {
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 declare -A LAT CPU PLAN RECALL
-run_plan() {   # run_plan NAME DB
+run_plan() {   # run_plan NAME DB [PGOPTIONS]
     local name=$1 db=$2 shape sql lim r out
+    export PGOPTIONS=${3:-}
     for shape in 10 12; do
         if [[ $shape == 10 ]]; then sql=$SQL10; lim=10; else sql=$SQL12; lim=12; fi
         local s=${sql//:cat/7}; s=${s//:qid/1}
-        PLAN[$name,$shape]=$(q "$db" -c "EXPLAIN (COSTS OFF) $s" | grep -E 'Scan|Sort' | sed 's/^ *//; s/ *-> *//' | paste -sd ';')
+        PLAN[$name,$shape]=$(q "$db" -c "EXPLAIN (COSTS OFF) $s" | grep -E 'Scan|Sort' | grep -v queries_pkey | sed 's/^ *//; s/ *-> *//' | paste -sd ';')
         RECALL[$name,$shape]=$(exact_check "$db" "$sql" "$lim")
         DURATION=2 timed "$db" "$sql" >/dev/null   # warm-up
         local lats=() cpus=()
@@ -143,8 +149,9 @@ for db in bench_vecrec bench_pgvector; do q "$db" -c "SELECT pg_prewarm('items')
 q bench_vecrec -c "SELECT pg_prewarm('items_keys')" >/dev/null
 run_plan partition bench_vecrec
 q bench_vecrec -c "DROP INDEX items_keys"
-run_plan exact bench_vecrec
+run_plan exact bench_vecrec "-c enable_sort=off"
 run_plan pgvector bench_pgvector
+export PGOPTIONS=
 
 echo
 echo "GloVe-100, $NBASE rows, category 1% each (scattered), $NQ queries, pgbench -M prepared 1 client, ${DURATION}s x $REPS (median)"
