@@ -165,6 +165,16 @@ RESET enable_seqscan;
 -- (the graph's heapallindexed pass would count the zero vector as missing)
 DELETE FROM he WHERE id = 5;
 SELECT "check", ok, detail FROM vecrec.verify_index('he_idx', true, true) WHERE "check" LIKE 'partition%';
+-- 400 new keys of a row each share pages (a one-page range with the key
+-- entered before them on their directory page) instead of taking 400 pages
+INSERT INTO he SELECT i, ARRAY[cos(i), sin(i)]::real[], 'n' || i FROM generate_series(10, 409) i;
+SELECT (regexp_match(detail, '^(\d+) keys'))[1] AS keys, (regexp_match(detail, '(\d+) partition pages'))[1]::int < 20 AS packed
+FROM vecrec.verify_index('he_idx', true, true) WHERE "check" = 'partitions';
+SET enable_seqscan = off; SET vecrec.enable_exact_scan = off;
+EXPLAIN (COSTS OFF) SELECT b.id FROM he b WHERE b.k = 'n17' ORDER BY b.v <=> '[1,0]' LIMIT 1;
+SELECT count(*) FROM he a WHERE a.id > 9 AND a.id IS DISTINCT FROM
+  (SELECT b.id FROM he b WHERE b.k = a.k ORDER BY b.v <=> a.v LIMIT 1);
+RESET enable_seqscan; RESET vecrec.enable_exact_scan;
 DROP TABLE he;
 
 -- unlogged: the init fork is a bare metapage, the first insert adds the directory

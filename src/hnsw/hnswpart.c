@@ -981,22 +981,57 @@ HnswPartInsert(Relation index, Datum *values, bool *isnull, ItemPointer heaptid)
 
 	if (d == NULL)
 	{
-		/* a new key: a page of its own, and an entry at the end of the chain */
+		/*
+		 * A new key: its entry goes on the last page of the key entered last
+		 * on this directory page when that has room (a one-page range shared
+		 * with that key, as build ranges share their boundary pages), else on
+		 * a page of its own; its directory entry at the end of the chain
+		 */
 		HnswDirTupleData nd;
-		Buffer		pbuf = HnswNewBuffer(index, MAIN_FORKNUM);
+		Buffer		pbuf = InvalidBuffer;
 		Buffer		newdir = InvalidBuffer;
 		Page		ppage;
 		Page		dpage;
+		OffsetNumber dmax = PageGetMaxOffsetNumber(BufferGetPage(dbuf));
 
 		form_dir(&nd, hash);
-		nd.ovfFirst = nd.ovfLast = BufferGetBlockNumber(pbuf);
 		nd.count = 1;
+		if (dmax >= FirstOffsetNumber)
+		{
+			HnswDirTuple prev = (HnswDirTuple) PageGetItem(BufferGetPage(dbuf),
+														   PageGetItemId(BufferGetPage(dbuf), dmax));
+			BlockNumber share = BlockNumberIsValid(prev->ovfLast) ? prev->ovfLast : prev->last;
+
+			if (prev->type == HNSW_DIR_TUPLE && BlockNumberIsValid(share))
+			{
+				pbuf = ReadBuffer(index, share);
+				LockBuffer(pbuf, BUFFER_LOCK_EXCLUSIVE);
+				check_page_kind(index, BufferGetPage(pbuf), share, HNSW_PAGE_PART);
+				if (PageGetFreeSpace(BufferGetPage(pbuf)) >= MAXALIGN(entrySize))
+					nd.first = nd.last = share;
+				else
+				{
+					UnlockReleaseBuffer(pbuf);
+					pbuf = InvalidBuffer;
+				}
+			}
+		}
+		if (!BufferIsValid(pbuf))
+		{
+			pbuf = HnswNewBuffer(index, MAIN_FORKNUM);
+			nd.ovfFirst = nd.ovfLast = BufferGetBlockNumber(pbuf);
+		}
 		if (PageGetFreeSpace(BufferGetPage(dbuf)) < MAXALIGN(sizeof(HnswDirTupleData)))
 			newdir = HnswNewBuffer(index, MAIN_FORKNUM);
 
 		state = GenericXLogStart(index);
-		ppage = GenericXLogRegisterBuffer(state, pbuf, GENERIC_XLOG_FULL_IMAGE);
-		HnswInitPage(ppage, HNSW_PAGE_PART);
+		if (BlockNumberIsValid(nd.first))
+			ppage = GenericXLogRegisterBuffer(state, pbuf, 0);
+		else
+		{
+			ppage = GenericXLogRegisterBuffer(state, pbuf, GENERIC_XLOG_FULL_IMAGE);
+			HnswInitPage(ppage, HNSW_PAGE_PART);
+		}
 		add_item(index, ppage, (Item) entry, entrySize);
 		dpage = GenericXLogRegisterBuffer(state, dbuf, 0);
 		if (BufferIsValid(newdir))
