@@ -14,7 +14,9 @@
  * layout, the lock order and the WAL records; the scan is hnswpartscan.c.
  *
  * Lock order (no path takes them in another order, so none can deadlock):
- *	1. the metapage (only to create a directory, then released first)
+ *	0. the directory lock (HNSW_DIR_LOCK, heavyweight): share for changes
+ *	   of directory entries, exclusive to grow the directory
+ *	1. the metapage (only to create or switch a directory, then released)
  *	2. the bucket's first directory page (exclusive: held by whoever adds
  *	   or changes an entry of the bucket, for the whole change)
  *	3. one more directory page of the bucket's chain at a time
@@ -78,6 +80,17 @@
 #define HNSW_DIR_PER_PAGE \
 	((int) ((BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(HnswPageOpaqueData))) / \
 			(MAXALIGN(sizeof(HnswDirTupleData)) + sizeof(ItemIdData))))
+
+/*
+ * The directory lock: a heavyweight lock on this pseudo block number
+ * (LockPage; no page has it).  Every change of directory entries (inserts,
+ * VACUUM's dead counts) holds it in share mode; growing the directory
+ * (grow_directory) holds it exclusively.  Scans do not take it.
+ */
+#define HNSW_DIR_LOCK		((BlockNumber) 0xFFFFFFFE)
+
+/* A new key that finds its bucket's chain longer than this grows the directory */
+#define HNSW_DIR_MAX_CHAIN	3
 
 /*
  * Cost of one partition entry read by a scan, in cpu_operator_cost: a
@@ -916,6 +929,184 @@ create_directory(Relation index)
 }
 
 /*
+ * Add a page to a directory being written: a full image, consecutive to
+ * the previous one when expect is valid
+ */
+static Buffer
+grow_new_page(Relation index, BlockNumber expect)
+{
+	Buffer		buf = ReadBufferExtended(index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, NULL);
+
+	if (BlockNumberIsValid(expect) && BufferGetBlockNumber(buf) != expect)
+		elog(ERROR, "hnsw directory page %u of index \"%s\" is not consecutive",
+			 BufferGetBlockNumber(buf), RelationGetRelationName(index));
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	return buf;
+}
+
+/*
+ * Give the directory more buckets, when a new key found its bucket's chain
+ * longer than HNSW_DIR_MAX_CHAIN pages: under the directory lock
+ * (exclusive: no insert or dead count changes an entry meanwhile), copy
+ * every entry into a new directory sized as a build sizes it (at most half
+ * full, and at least twice the buckets), WAL-logged page by page as full
+ * images, then point the metapage at it.  The old directory pages stay as
+ * they were: a scan that read the old metapage still finds every entry of
+ * the rows its snapshot can see (partition pages are shared, and whatever
+ * the new directory gained came later); verify_index counts them as
+ * directory pages not linked, and REINDEX drops them.  A crash before the
+ * metapage record leaves the new pages unlinked the same way.
+ */
+static void
+grow_directory(Relation index)
+{
+	HnswMetaPartData pm;
+	DirList		dl = {NULL, 0, 0};
+	int			perPage = HNSW_DIR_PER_PAGE;
+	int			maxchain = 0;
+	uint32		buckets;
+	BlockNumber start = InvalidBlockNumber;
+	int			pos = 0;
+	int		   *rest;			/* per bucket: its first entry not yet written */
+	int		   *end;
+	Buffer		metabuf;
+	GenericXLogState *state;
+
+	LockPage(index, HNSW_DIR_LOCK, ExclusiveLock);
+	if (!HnswPartGetMeta(index, &pm))
+	{
+		UnlockPage(index, HNSW_DIR_LOCK, ExclusiveLock);
+		return;
+	}
+
+	/* every entry, and the longest chain (another backend may have grown it) */
+	dl.cap = 256;
+	dl.items = palloc(sizeof(HnswDirTupleData) * dl.cap);
+	for (uint32 b = 0; b < pm.dirBuckets; b++)
+	{
+		int			len = 0;
+
+		for (BlockNumber blkno = pm.dirStart + b; BlockNumberIsValid(blkno);)
+		{
+			Buffer		buf = ReadBuffer(index, blkno);
+			Page		page;
+			OffsetNumber maxoff;
+
+			LockBuffer(buf, BUFFER_LOCK_SHARE);
+			page = BufferGetPage(buf);
+			check_page_kind(index, page, blkno, HNSW_PAGE_DIR);
+			maxoff = PageGetMaxOffsetNumber(page);
+			for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
+			{
+				ItemId		itemid = PageGetItemId(page, off);
+				HnswDirTuple d;
+
+				if (!ItemIdIsNormal(itemid))
+					continue;
+				d = (HnswDirTuple) PageGetItem(page, itemid);
+				if (d->type != HNSW_DIR_TUPLE)
+					continue;
+				if (dl.n == dl.cap)
+				{
+					dl.cap *= 2;
+					dl.items = repalloc_huge(dl.items, sizeof(HnswDirTupleData) * dl.cap);
+				}
+				dl.items[dl.n++] = *d;
+			}
+			blkno = HnswPageGetOpaque(page)->nextblkno;
+			UnlockReleaseBuffer(buf);
+			len++;
+		}
+		maxchain = Max(maxchain, len);
+	}
+	if (maxchain <= HNSW_DIR_MAX_CHAIN)
+	{
+		pfree(dl.items);
+		UnlockPage(index, HNSW_DIR_LOCK, ExclusiveLock);
+		return;
+	}
+
+	buckets = pm.dirBuckets * 2;
+	while ((double) buckets * perPage / 2 < dl.n && buckets < (1U << 30))
+		buckets <<= 1;
+	dir_sort_mask = buckets - 1;
+	qsort(dl.items, dl.n, sizeof(HnswDirTupleData), dir_bucket_cmp);
+
+	/*
+	 * The buckets' first pages, consecutive: the extension lock is held
+	 * while they are added (one at a time, each written and released)
+	 */
+	rest = palloc(sizeof(int) * buckets);
+	end = palloc(sizeof(int) * buckets);
+	LockRelationForExtension(index, ExclusiveLock);
+	for (uint32 b = 0; b < buckets; b++)
+	{
+		Buffer		buf = grow_new_page(index, b == 0 ? InvalidBlockNumber : start + b);
+		Page		page;
+
+		if (b == 0)
+			start = BufferGetBlockNumber(buf);
+		state = GenericXLogStart(index);
+		page = GenericXLogRegisterBuffer(state, buf, GENERIC_XLOG_FULL_IMAGE);
+		HnswInitPage(page, HNSW_PAGE_DIR);
+		while (pos < dl.n && (dl.items[pos].hash & dir_sort_mask) == b &&
+			   PageGetFreeSpace(page) >= MAXALIGN(sizeof(HnswDirTupleData)))
+			add_item(index, page, (Item) &dl.items[pos++], sizeof(HnswDirTupleData));
+		rest[b] = pos;
+		while (pos < dl.n && (dl.items[pos].hash & dir_sort_mask) == b)
+			pos++;
+		end[b] = pos;
+		GenericXLogFinish(state);
+		UnlockReleaseBuffer(buf);
+		CHECK_FOR_INTERRUPTS();
+	}
+	UnlockRelationForExtension(index, ExclusiveLock);
+	if (pos != dl.n)
+		elog(ERROR, "hnsw directory of index \"%s\": %d of %d entries placed",
+			 RelationGetRelationName(index), pos, dl.n);
+
+	/* buckets fuller than a page: overflow pages, each linked from the one before */
+	for (uint32 b = 0; b < buckets; b++)
+	{
+		BlockNumber prev = start + b;
+
+		while (rest[b] < end[b])
+		{
+			Buffer		pbuf = ReadBuffer(index, prev);
+			Buffer		obuf;
+			Page		opage;
+
+			LockBuffer(pbuf, BUFFER_LOCK_EXCLUSIVE);
+			obuf = HnswNewBuffer(index, MAIN_FORKNUM);
+			state = GenericXLogStart(index);
+			HnswPageGetOpaque(GenericXLogRegisterBuffer(state, pbuf, 0))->nextblkno = BufferGetBlockNumber(obuf);
+			opage = GenericXLogRegisterBuffer(state, obuf, GENERIC_XLOG_FULL_IMAGE);
+			HnswInitPage(opage, HNSW_PAGE_DIR);
+			while (rest[b] < end[b] && PageGetFreeSpace(opage) >= MAXALIGN(sizeof(HnswDirTupleData)))
+				add_item(index, opage, (Item) &dl.items[rest[b]++], sizeof(HnswDirTupleData));
+			GenericXLogFinish(state);
+			prev = BufferGetBlockNumber(obuf);
+			UnlockReleaseBuffer(obuf);
+			UnlockReleaseBuffer(pbuf);
+		}
+	}
+	pfree(rest);
+	pfree(end);
+
+	metabuf = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	state = GenericXLogStart(index);
+	meta_part_set(GenericXLogRegisterBuffer(state, metabuf, 0), start, buckets, pm.nkeys);
+	GenericXLogFinish(state);
+	UnlockReleaseBuffer(metabuf);
+	ereport(DEBUG1,
+			(errmsg_internal("hnsw index \"%s\": partition directory grown from %u to %u buckets for %d keys",
+							 RelationGetRelationName(index), pm.dirBuckets, buckets, dl.n)));
+	pfree(dl.items);
+	UnlockPage(index, HNSW_DIR_LOCK, ExclusiveLock);
+}
+
+/*
  * Add an index row's partition entry (aminsert, after the graph insert)
  */
 void
@@ -935,6 +1126,8 @@ HnswPartInsert(Relation index, Datum *values, bool *isnull, ItemPointer heaptid)
 	BlockNumber target;
 	Buffer		tbuf = InvalidBuffer;
 	GenericXLogState *state;
+	int			chain = 1;		/* directory pages of the bucket walked */
+	bool		newkey;
 
 	if (isnull[0])
 		return;
@@ -948,6 +1141,7 @@ HnswPartInsert(Relation index, Datum *values, bool *isnull, ItemPointer heaptid)
 	entry = palloc(entrySize);
 	form_entry(entry, meta.dims, hash, heaptid, vec);
 
+	LockPage(index, HNSW_DIR_LOCK, ShareLock);
 	if (!HnswPartGetMeta(index, &pm))
 	{
 		create_directory(index);
@@ -977,8 +1171,10 @@ HnswPartInsert(Relation index, Datum *values, bool *isnull, ItemPointer heaptid)
 		if (dbuf != primary)
 			UnlockReleaseBuffer(dbuf);
 		dbuf = nbuf;
+		chain++;
 	}
 
+	newkey = d == NULL;
 	if (d == NULL)
 	{
 		/*
@@ -1091,8 +1287,13 @@ HnswPartInsert(Relation index, Datum *values, bool *isnull, ItemPointer heaptid)
 	if (dbuf != primary)
 		UnlockReleaseBuffer(dbuf);
 	UnlockReleaseBuffer(primary);
+	UnlockPage(index, HNSW_DIR_LOCK, ShareLock);
 	pfree(entry);
 	pfree(vec);
+
+	/* a new key in a long bucket chain: more buckets */
+	if (newkey && chain > HNSW_DIR_MAX_CHAIN)
+		grow_directory(index);
 }
 
 /* ----------------------------------------------------------------
@@ -1224,12 +1425,22 @@ vacuum_part_page(Relation index, BlockNumber blkno, uint64 hash, IndexBulkDelete
  * the chain as an insert walks it)
  */
 static void
-dir_add_dead(Relation index, HnswMetaPartData *pm, uint64 hash, uint32 n)
+dir_add_dead(Relation index, uint64 hash, uint32 n)
 {
-	Buffer		primary = ReadBuffer(index, pm->dirStart + (BlockNumber) (hash & (pm->dirBuckets - 1)));
+	HnswMetaPartData pmd;
+	HnswMetaPartData *pm = &pmd;
+	Buffer		primary;
 	Buffer		dbuf;
 	OffsetNumber off;
 
+	/* the directory now (it may have grown since VACUUM read it) */
+	LockPage(index, HNSW_DIR_LOCK, ShareLock);
+	if (!HnswPartGetMeta(index, pm))
+	{
+		UnlockPage(index, HNSW_DIR_LOCK, ShareLock);
+		return;
+	}
+	primary = ReadBuffer(index, pm->dirStart + (BlockNumber) (hash & (pm->dirBuckets - 1)));
 	LockBuffer(primary, BUFFER_LOCK_EXCLUSIVE);
 	dbuf = primary;
 	for (;;)
@@ -1257,6 +1468,7 @@ dir_add_dead(Relation index, HnswMetaPartData *pm, uint64 hash, uint32 n)
 	if (dbuf != primary)
 		UnlockReleaseBuffer(dbuf);
 	UnlockReleaseBuffer(primary);
+	UnlockPage(index, HNSW_DIR_LOCK, ShareLock);
 }
 
 /*
@@ -1291,7 +1503,7 @@ HnswPartBulkDelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 				dead += vacuum_part_page(index, blk, refs[i].hash, callback, callback_state,
 										 info->strategy, &next);
 			if (dead > 0)
-				dir_add_dead(index, &pm, refs[i].hash, dead);
+				dir_add_dead(index, refs[i].hash, dead);
 			total += dead;
 		}
 		pfree(refs);

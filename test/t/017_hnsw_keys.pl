@@ -4,8 +4,9 @@
 # Part 1, a primary with wal_consistency_checking = 'generic' and a
 # streaming standby built from its backup (as 011_hnsw_wal.pl).  A table
 # with an index on (v, cat) goes through rounds: a parallel build, inserts
-# into existing keys (build range pages, then insert chains) and of 2,000
-# new keys (directory entries, overflow directory pages), deletes + VACUUM,
+# into existing keys (build range pages, then insert chains) and of 5,000
+# new keys (directory entries, overflow directory pages, the directory
+# grown to more buckets), deletes + VACUUM,
 # REINDEX with too little memory (the graph's on-disk fallback; the
 # partitions still come from the sort) and a serial REINDEX, and a second
 # index on (v, tag, cat) with text and NULL keys.  After each round, once
@@ -39,6 +40,7 @@ $primary->init(allows_streaming => 1);
 $primary->append_conf('postgresql.conf', qq{
 wal_consistency_checking = 'generic'
 max_wal_size = '1GB'
+wal_keep_size = '4GB'
 max_parallel_maintenance_workers = 2
 min_parallel_table_scan_size = 0
 });
@@ -150,26 +152,29 @@ like($primary->safe_psql('postgres', q{SELECT detail FROM vecrec.verify_index('t
 	qr/^37 keys, .* 6000 entries \(0 dead\)/, 'the build wrote 37 partitions of 6,000 entries');
 
 # Round 2: inserts into the build's keys (their last build page, then
-# insert chains), and 2,000 new keys (more than 8 directory buckets hold)
+# insert chains), and 5,000 new keys (overflow directory pages, then a
+# directory grown to more buckets)
 $primary->safe_psql('postgres', q{
 	INSERT INTO t SELECT i, vec(i), i % 37, 'tag' || (i % 4) FROM generate_series(6001, 9000) i;
-	INSERT INTO t SELECT i, vec(i), 1000 + i % 2000, 'tag9' FROM generate_series(9001, 13000) i;
+	INSERT INTO t SELECT i, vec(i), 1000 + i % 5000, 'tag9' FROM generate_series(9001, 14000) i;
 });
-my $NEW_CATS = join(',', map { 1000 + $_ * 97 % 2000 } 0 .. 19);
+my $NEW_CATS = join(',', map { 1000 + $_ * 97 % 5000 } 0 .. 19);
 compare('after inserts', 't_idx', "$BUILD_CATS,$NEW_CATS");
 like($primary->safe_psql('postgres', q{SELECT detail FROM vecrec.verify_index('t_idx') WHERE "check" = 'partitions'}),
-	qr/^2037 keys, .* 13000 entries/, 'the inserts added 2,000 keys');
+	qr/^5037 keys, .* 14000 entries /, 'the inserts added 5,000 keys');
+like($primary->safe_psql('postgres', q{SELECT detail FROM vecrec.verify_index('t_idx') WHERE "check" = 'partitions'}),
+	qr/ in (?:[1-9]\d+) buckets \([1-9]\d* not linked\)/, 'the directory grew past its 8 buckets, the old pages left unlinked');
 
 # Round 3: deletes and VACUUM
 $primary->safe_psql('postgres', 'DELETE FROM t WHERE id % 5 = 0 OR cat = 7; VACUUM t;');
-my $deleted = $primary->safe_psql('postgres', 'SELECT 13000 - count(*) FROM t');
+my $deleted = $primary->safe_psql('postgres', 'SELECT 14000 - count(*) FROM t');
 compare('after DELETE and VACUUM', 't_idx', "$BUILD_CATS,$NEW_CATS");
 like($primary->safe_psql('postgres', q{SELECT detail FROM vecrec.verify_index('t_idx') WHERE "check" = 'partitions'}),
-	qr/ 13000 entries \($deleted dead\)/, "VACUUM marked the $deleted entries of deleted rows dead");
+	qr/ 14000 entries \($deleted dead\)/, "VACUUM marked the $deleted entries of deleted rows dead");
 
 # Round 4: more inserts, after VACUUM
 $primary->safe_psql('postgres',
-	q{INSERT INTO t SELECT i, vec(i), i % 41, 'tag' || (i % 4) FROM generate_series(13001, 14000) i});
+	q{INSERT INTO t SELECT i, vec(i), i % 41, 'tag' || (i % 4) FROM generate_series(14001, 15000) i});
 compare('after inserts following VACUUM', 't_idx', "$BUILD_CATS,37,38,39,40,$NEW_CATS");
 
 # Round 5: REINDEX with too little memory for the graph: it is written
@@ -182,7 +187,7 @@ $primary->safe_psql('postgres', q{
 	SET max_parallel_maintenance_workers = 0;
 	CREATE INDEX t_tag ON t USING hnsw (v vector_cosine_ops, tag, cat);
 	INSERT INTO t SELECT i, vec(i), i % 37, CASE WHEN i % 7 = 0 THEN NULL ELSE 'tag' || (i % 5) END
-	FROM generate_series(14001, 15000) i;
+	FROM generate_series(15001, 16000) i;
 });
 $primary->wait_for_catchup($standby);
 for my $idx ('t_idx', 't_tag')
