@@ -15,6 +15,8 @@ endif
 HNSW_OBJS = src/hnsw/hnsw.o src/hnsw/hnswbuild.o src/hnsw/hnswinsert.o src/hnsw/hnswscan.o \
 	src/hnsw/hnswsearch.o src/hnsw/hnswutils.o src/hnsw/hnswvacuum.o src/hnsw/hnswcheck.o \
 	src/hnsw/hnswgraph.o
+# filter key columns of hnsw indexes: partitions (hnswpart.c) and their scans
+HNSW_OBJS += src/hnsw/hnswpart.o src/hnsw/hnswpartscan.o
 IVF_OBJS = src/ivf/ivf.o src/ivf/ivfbuild.o src/ivf/ivfkmeans.o src/ivf/ivfinsert.o src/ivf/ivfscan.o \
 	src/ivf/ivfutils.o src/ivf/ivfvacuum.o src/ivf/ivfcheck.o src/ivf/ivfquant.o
 REC_OBJS = src/rec/recutils.o src/rec/session.o src/rec/eventweight.o src/rec/blend.o src/rec/mmr.o
@@ -32,7 +34,7 @@ DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 
 # pg_regress inputs in sql/, expected outputs in expected/ (one file per feature)
 REGRESS = vector_type cast operators functions aggregates btree bad_input copy kernels \
-	hnsw_options hnsw_l2 hnsw_cosine hnsw_highdim \
+	hnsw_options hnsw_l2 hnsw_cosine hnsw_highdim hnsw_keys \
 	ivf_options ivf_l2 ivf_cosine ivf_quant \
 	rec_catalog rec_session rec_blend rec_mmr \
 	reco_rules reco_recommend reco_feedback \

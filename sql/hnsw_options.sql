@@ -14,7 +14,9 @@ CREATE INDEX ON ho USING hnsw (v vector_l2_ops) WITH (nosuch = 1);
 CREATE INDEX ON ho USING hnsw (v vector_l2_ops) WITH (m = 'x');
 
 -- unsupported index shapes
-CREATE INDEX ON ho USING hnsw (v vector_l2_ops, id);
+-- (a vector and filter key columns is a supported shape: see hnsw_keys)
+CREATE INDEX ON ho USING hnsw (v vector_l2_ops, v vector_ip_ops);
+CREATE INDEX ON ho USING hnsw (v vector_l2_ops) INCLUDE (id);
 CREATE UNIQUE INDEX ON ho USING hnsw (v vector_l2_ops);
 CREATE TABLE ho_nodims (v vector);
 INSERT INTO ho_nodims VALUES ('[1,2]');

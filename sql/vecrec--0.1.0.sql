@@ -358,6 +358,61 @@ COMMENT ON OPERATOR FAMILY vector_cosine_ops USING hnsw IS 'hnsw by cosine dista
 COMMENT ON OPERATOR CLASS vector_l1_ops USING hnsw IS 'hnsw by Manhattan distance (<+>)';
 COMMENT ON OPERATOR FAMILY vector_l1_ops USING hnsw IS 'hnsw by Manhattan distance (<+>)';
 
+-- Filter key columns of hnsw indexes: USING hnsw (embedding vector_cosine_ops, category)
+-- keeps one partition of exact entries per key (src/hnsw/hnswpart.c).  Strategy 1 is the
+-- type's equality, support function 3 its extended hash (that of its hash operator class).
+-- int2, int4 and int8 share a family, with the cross-type equalities, as their hashes
+-- agree on equal values (so that int8_column = 5 finds the partition too).
+CREATE OPERATOR FAMILY vecrec.integer_hnsw_key_ops USING hnsw;
+COMMENT ON OPERATOR FAMILY vecrec.integer_hnsw_key_ops USING hnsw IS 'hnsw filter key columns of integer types';
+
+CREATE OPERATOR CLASS vecrec.int2_hnsw_key_ops
+	DEFAULT FOR TYPE int2 USING hnsw FAMILY vecrec.integer_hnsw_key_ops AS
+	OPERATOR 1 = (int2, int2),
+	FUNCTION 3 hashint2extended(int2, int8);
+COMMENT ON OPERATOR CLASS vecrec.int2_hnsw_key_ops USING hnsw IS 'hnsw filter key column of type int2: a partition per value, read in exact distance order for WHERE column = value';
+
+CREATE OPERATOR CLASS vecrec.int4_hnsw_key_ops
+	DEFAULT FOR TYPE int4 USING hnsw FAMILY vecrec.integer_hnsw_key_ops AS
+	OPERATOR 1 = (int4, int4),
+	FUNCTION 3 hashint4extended(int4, int8);
+COMMENT ON OPERATOR CLASS vecrec.int4_hnsw_key_ops USING hnsw IS 'hnsw filter key column of type int4: a partition per value, read in exact distance order for WHERE column = value';
+
+CREATE OPERATOR CLASS vecrec.int8_hnsw_key_ops
+	DEFAULT FOR TYPE int8 USING hnsw FAMILY vecrec.integer_hnsw_key_ops AS
+	OPERATOR 1 = (int8, int8),
+	FUNCTION 3 hashint8extended(int8, int8);
+COMMENT ON OPERATOR CLASS vecrec.int8_hnsw_key_ops USING hnsw IS 'hnsw filter key column of type int8: a partition per value, read in exact distance order for WHERE column = value';
+
+CREATE OPERATOR CLASS vecrec.bool_hnsw_key_ops
+	DEFAULT FOR TYPE bool USING hnsw AS
+	OPERATOR 1 = (bool, bool),
+	FUNCTION 3 (bool, bool) hashcharextended("char", int8);
+COMMENT ON OPERATOR CLASS vecrec.bool_hnsw_key_ops USING hnsw IS 'hnsw filter key column of type bool: a partition per value, read in exact distance order for WHERE column = value';
+COMMENT ON OPERATOR FAMILY vecrec.bool_hnsw_key_ops USING hnsw IS 'hnsw filter key columns of type bool';
+
+CREATE OPERATOR CLASS vecrec.text_hnsw_key_ops
+	DEFAULT FOR TYPE text USING hnsw AS
+	OPERATOR 1 = (text, text),
+	FUNCTION 3 hashtextextended(text, int8);
+COMMENT ON OPERATOR CLASS vecrec.text_hnsw_key_ops USING hnsw IS 'hnsw filter key column of type text: a partition per value, read in exact distance order for WHERE column = value';
+COMMENT ON OPERATOR FAMILY vecrec.text_hnsw_key_ops USING hnsw IS 'hnsw filter key columns of type text';
+
+CREATE OPERATOR CLASS vecrec.uuid_hnsw_key_ops
+	DEFAULT FOR TYPE uuid USING hnsw AS
+	OPERATOR 1 = (uuid, uuid),
+	FUNCTION 3 uuid_hash_extended(uuid, int8);
+COMMENT ON OPERATOR CLASS vecrec.uuid_hnsw_key_ops USING hnsw IS 'hnsw filter key column of type uuid: a partition per value, read in exact distance order for WHERE column = value';
+COMMENT ON OPERATOR FAMILY vecrec.uuid_hnsw_key_ops USING hnsw IS 'hnsw filter key columns of type uuid';
+
+ALTER OPERATOR FAMILY vecrec.integer_hnsw_key_ops USING hnsw ADD
+	OPERATOR 1 = (int2, int4),
+	OPERATOR 1 = (int2, int8),
+	OPERATOR 1 = (int4, int2),
+	OPERATOR 1 = (int4, int8),
+	OPERATOR 1 = (int8, int2),
+	OPERATOR 1 = (int8, int4);
+
 -- ivfflat access method
 
 CREATE FUNCTION ivfflathandler(internal) RETURNS index_am_handler

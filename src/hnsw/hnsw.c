@@ -33,6 +33,7 @@
 
 #include "compat.h"
 #include "hnsw.h"
+#include "hnswpart.h"
 
 int			hnsw_ef_search = HNSW_DEFAULT_EF_SEARCH;
 int			hnsw_iterative_scan = HNSW_ITERATIVE_SCAN_OFF;
@@ -162,6 +163,11 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 		return;
 	}
 
+	/* filter key columns: a scan of one key's partition (hnswpart.c) */
+	if (HnswPartCostEstimate(root, path, loop_count, indexStartupCost, indexTotalCost,
+							 indexSelectivity, indexCorrelation, indexPages))
+		return;
+
 	MemSet(&costs, 0, sizeof(costs));
 	genericcostestimate(root, path, loop_count, &costs);
 
@@ -194,6 +200,8 @@ hnswbuildphasename(int64 phasenum)
 			return "loading tuples";
 		case 3:
 			return "writing pages";
+		case 4:
+			return "writing key partitions";
 		default:
 			return NULL;
 	}
@@ -294,6 +302,11 @@ HnswValidateOpclass(Oid opclassoid, const char *amname)
 static bool
 hnswvalidate(Oid opclassoid)
 {
+	bool		result;
+
+	/* filter key operator classes (hnswpart.c) */
+	if (HnswPartValidateOpclass(opclassoid, &result))
+		return result;
 	return HnswValidateOpclass(opclassoid, "hnsw");
 }
 
@@ -308,13 +321,13 @@ hnswhandler(PG_FUNCTION_ARGS)
 	IndexAmRoutine *amroutine = makeNode(IndexAmRoutine);
 
 	amroutine->amstrategies = 0;
-	amroutine->amsupport = 2;
+	amroutine->amsupport = 3;	/* 3: key operator classes' hash (hnswpart.h) */
 	amroutine->amoptsprocnum = 0;
 	amroutine->amcanorder = false;
 	amroutine->amcanorderbyop = true;
 	amroutine->amcanbackward = false;	/* can change direction mid-scan */
 	amroutine->amcanunique = false;
-	amroutine->amcanmulticol = false;
+	amroutine->amcanmulticol = true;	/* vector, then filter key columns */
 	amroutine->amoptionalkey = true;
 	amroutine->amsearcharray = false;
 	amroutine->amsearchnulls = false;

@@ -48,6 +48,7 @@
 
 #include "compat.h"
 #include "hnsw.h"
+#include "hnswpart.h"
 
 #define HNSW_BUILD_SEED 20261122
 
@@ -88,6 +89,7 @@ typedef struct HnswBuildState
 	MemoryContext tmpCtx;
 	double		reltuples;
 	double		indtuples;
+	struct HnswPartBuild *part;	/* filter key columns: partition entries (hnswpart.c) */
 } HnswBuildState;
 
 /*
@@ -349,6 +351,9 @@ build_callback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	bs->reltuples++;
 	if (isnull[0])
 		return;
+	/* filter key columns: every indexed row also goes to its partition (hnswpart.c) */
+	if (bs->part)
+		HnswPartBuildAdd(bs->part, values, isnull, tid);
 
 	if (bs->onDisk)
 	{
@@ -462,9 +467,13 @@ parallel_scan_and_add(HnswBuildShared *shared, HnswGraphShared *graphsh, Relatio
 	bs.leader = leader;
 	HnswGraphAttach(&bs.graph, graphsh, index, bs.dims, bs.m, bs.efConstruction,
 					HNSW_BUILD_SEED ^ ((uint64) MyProcPid << 16));
+	if (HnswIndexHasKeys(index))
+		bs.part = HnswPartBuildBegin(index, true);	/* hnswpart.c */
 	scan = table_beginscan_parallel(heap, ParallelTableScanFromHnswShared(shared));
 	table_index_build_scan(heap, index, indexInfo, true, leader, build_callback, &bs, scan);
 	HnswGraphRelease(&bs.graph);
+	if (bs.part)
+		HnswPartBuildWorkerDone(bs.part);	/* hnswpart.c */
 
 	SpinLockAcquire(&shared->mutex);
 	shared->reltuples += bs.reltuples;
@@ -490,6 +499,7 @@ HnswParallelBuildMain(dsm_segment *seg, shm_toc *toc)
 
 	if (graphsh->spilled)
 		SharedFileSetAttach(&graphsh->fileset, seg);
+	HnswPartParallelAttach(toc, seg);	/* filter key columns (hnswpart.c) */
 	indexInfo->ii_Concurrent = shared->isconcurrent;
 	parallel_scan_and_add(shared, graphsh, heap, index, indexInfo, false);
 	index_close(index, indexLockmode);
@@ -570,6 +580,7 @@ build_parallel(HnswBuildState *bs, int nworkers)
 	shm_toc_estimate_chunk(&pcxt->estimator, estshared);
 	shm_toc_estimate_chunk(&pcxt->estimator, estgraph);
 	shm_toc_estimate_keys(&pcxt->estimator, 2);
+	HnswPartParallelEstimate(pcxt, index);	/* filter key columns (hnswpart.c) */
 	InitializeParallelDSM(pcxt);
 	if (pcxt->seg == NULL)
 	{
@@ -595,6 +606,7 @@ build_parallel(HnswBuildState *bs, int nworkers)
 	HnswGraphInitShared(graphsh, bs->dims, bs->m, capacity, pcxt->seg, spilled);
 	shm_toc_insert(pcxt->toc, PARALLEL_KEY_HNSW_SHARED, shared);
 	shm_toc_insert(pcxt->toc, PARALLEL_KEY_HNSW_GRAPH, graphsh);
+	HnswPartParallelInit(pcxt, index);	/* filter key columns (hnswpart.c) */
 
 	LaunchParallelWorkers(pcxt);
 	ereport(DEBUG1,
@@ -612,6 +624,9 @@ build_parallel(HnswBuildState *bs, int nworkers)
 							 spilled ? ", vectors in a temporary file" : "")));
 	write_graph(index, &view);
 	HnswGraphRelease(&view);
+	/* filter key columns: merge the participants' sorts, write partitions (hnswpart.c) */
+	if (HnswIndexHasKeys(index))
+		HnswPartBuildFinish(index, NULL, pcxt->nworkers_launched + 1);
 
 	if (IsMVCCSnapshot(snapshot))
 		UnregisterSnapshot(snapshot);
@@ -630,6 +645,7 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	IndexBuildResult *result;
 	int			nworkers = 0;
 
+	HnswPartCheckColumns(index);	/* filter key columns (hnswpart.c) */
 	init_build_state(&bs, heap, index, indexInfo);
 	bs.leader = true;
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, 2);
@@ -642,6 +658,8 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	{
 		HnswGraphInitLocal(&bs.graph, index, bs.dims, bs.m, bs.efConstruction, HNSW_BUILD_SEED,
 						   bs.memLimit);
+		if (HnswIndexHasKeys(index))
+			bs.part = HnswPartBuildBegin(index, false);	/* hnswpart.c */
 		table_index_build_scan(heap, index, indexInfo, true, true, build_callback, &bs, NULL);
 		if (!bs.onDisk)
 		{
@@ -652,6 +670,8 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 			write_graph(index, &bs.graph);
 		}
 		HnswGraphRelease(&bs.graph);
+		if (bs.part)
+			HnswPartBuildFinish(index, bs.part, 0);	/* hnswpart.c */
 	}
 	MemoryContextDelete(bs.tmpCtx);
 
@@ -673,6 +693,7 @@ hnswbuildempty(Relation index)
 	Page		page;
 	HnswMetaPage meta;
 
+	HnswPartCheckColumns(index);	/* filter key columns (hnswpart.c) */
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	START_CRIT_SECTION();
 	page = BufferGetPage(buf);

@@ -37,6 +37,7 @@
 
 #include "compat.h"
 #include "hnsw.h"
+#include "hnswpart.h"
 
 /* Per-item facts gathered by the first pass */
 typedef struct CheckElement
@@ -155,6 +156,12 @@ check_pages(CheckState *cs)
 			HnswPageGetOpaque(page)->page_id != HNSW_PAGE_ID)
 		{
 			problem(cs, "block %u (offset %u) %s", blkno, 0, "is not an hnsw page");
+			UnlockReleaseBuffer(buf);
+			continue;
+		}
+		/* filter key columns: partition pages are checked by HnswPartCheck */
+		if (HnswPartIsPartPage(page))
+		{
 			UnlockReleaseBuffer(buf);
 			continue;
 		}
@@ -592,4 +599,7 @@ HnswCheckIndex(Relation index, Relation heap, Snapshot snapshot, bool strict,
 
 	if (heap)
 		check_heap(&cs, heap, snapshot);
+
+	/* filter key columns: partitions and their directory (hnswpart.c) */
+	HnswPartCheck(index, heap, snapshot, strict, report, arg);
 }

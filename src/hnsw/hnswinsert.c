@@ -28,6 +28,7 @@
 
 #include "compat.h"
 #include "hnsw.h"
+#include "hnswpart.h"
 
 /* Neighbours chosen for the new element at each level */
 typedef struct InsertLinks
@@ -936,6 +937,9 @@ hnswinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 	ctx = AllocSetContextCreate(CurrentMemoryContext, "hnsw insert", ALLOCSET_DEFAULT_SIZES);
 	oldCtx = MemoryContextSwitchTo(ctx);
 	HnswInsertTuple(index, values[0], heap_tid, false);
+	/* filter key columns: the row's partition entry, after the graph (hnswpart.c) */
+	if (HnswIndexHasKeys(index))
+		HnswPartInsert(index, values, isnull, heap_tid);
 	MemoryContextSwitchTo(oldCtx);
 	MemoryContextDelete(ctx);
 	return false;

@@ -39,6 +39,7 @@
 
 #include "compat.h"
 #include "hnsw.h"
+#include "hnswpart.h"
 
 typedef struct HnswScanOpaqueData
 {
@@ -67,6 +68,9 @@ typedef struct HnswScanOpaqueData
 	ItemPointerData *walk;		/* heap pointers of the page read last */
 	int			nwalk;
 	int64		nread;			/* elements read, against max_scan_tuples */
+	/* filter key columns (hnswpartscan.c): the partition path, or NULL */
+	HnswPartScan *part;
+	bool		keyRecheck;		/* quals on key columns: the executor rechecks */
 } HnswScanOpaqueData;
 
 typedef HnswScanOpaqueData *HnswScanOpaque;
@@ -105,6 +109,14 @@ hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int no
 		memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
 	if (orderbys && scan->numberOfOrderBys > 0)
 		memmove(scan->orderByData, orderbys, scan->numberOfOrderBys * sizeof(ScanKeyData));
+
+	/* filter key columns: an equality key on each reads a partition (hnswpartscan.c) */
+	{
+		MemoryContext oldCtx = MemoryContextSwitchTo(so->ctx);
+
+		so->part = HnswPartScanPrepare(scan, &so->dist, &so->keyRecheck);
+		MemoryContextSwitchTo(oldCtx);
+	}
 }
 
 /*
@@ -592,6 +604,19 @@ hnswgettuple(IndexScanDesc scan, ScanDirection dir)
 	if (!ScanDirectionIsForward(dir))
 		elog(ERROR, "hnsw index scans only go forward");
 
+	/* filter key columns: the partition path (hnswpartscan.c) */
+	if (so->part)
+	{
+		bool		found;
+
+		oldCtx = MemoryContextSwitchTo(so->ctx);
+		found = HnswPartScanNext(scan, so->part);
+		MemoryContextSwitchTo(oldCtx);
+		scan->xs_recheck = true;
+		scan->xs_recheckorderby = false;
+		return found;
+	}
+
 	oldCtx = MemoryContextSwitchTo(so->ctx);
 	if (!so->started)
 	{
@@ -604,7 +629,7 @@ hnswgettuple(IndexScanDesc scan, ScanDirection dir)
 		bool		found = next_unordered(scan, so);
 
 		MemoryContextSwitchTo(oldCtx);
-		scan->xs_recheck = false;
+		scan->xs_recheck = so->keyRecheck;
 		scan->xs_recheckorderby = false;
 		return found;
 	}
@@ -626,7 +651,7 @@ hnswgettuple(IndexScanDesc scan, ScanDirection dir)
 		so->lastDist = c->dist;
 	}
 	MemoryContextSwitchTo(oldCtx);
-	scan->xs_recheck = false;
+	scan->xs_recheck = so->keyRecheck;
 	scan->xs_recheckorderby = false;
 	return true;
 }

@@ -39,6 +39,7 @@
 
 #include "compat.h"
 #include "hnsw.h"
+#include "hnswpart.h"
 
 /* Flag of a deleted element in the set of a vacuum: a live list points at it */
 #define HNSW_VACUUM_LINKED	0x01
@@ -355,6 +356,10 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 
 	MemoryContextSwitchTo(oldCtx);
 	MemoryContextDelete(ctx);
+
+	/* filter key columns: mark partition entries of dead rows (hnswpart.c) */
+	HnswPartBulkDelete(info, stats, callback, callback_state);
+
 	stats->num_pages = nblocks;
 	stats->num_index_tuples = live;
 	return stats;
