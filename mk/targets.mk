@@ -6,6 +6,7 @@
 #   make deps              install missing Debian packages
 #   make node-deps         npm packages of the Node.js client test (test/node)
 #   make bench-fresh       catalog freshness benchmark (bench/bench_fresh.sh)
+#   make bench-keys        filter key columns vs exact plans (bench/bench_keys.sh)
 #   make test-long         the fuzz and concurrency TAP tests at 10x their size
 #   make test-valgrind     a part of the regression suite with the server under
 #                          valgrind memcheck (scripts/valgrind.sh); VALGRIND_TESTS=...
@@ -31,7 +32,7 @@ TAP_ENV = PG_REGRESS='$(top_builddir)/src/test/regress/pg_regress' \
 	PG_PERL_LIB='$(top_srcdir)/src/test/perl' \
 	PROVE='$(PROVE)' PROVE_FLAGS='$(PROVE_FLAGS)' DEF_PGPORT='$(DEF_PGPORT)'
 
-.PHONY: fuzz test-long test-valgrind test deps node-deps installcheck-tmp regress tap prove-tmp demo demo-stop bench bench-distance bench-ivf bench-rec bench-recommend bench-fresh
+.PHONY: fuzz test-long test-valgrind test deps node-deps installcheck-tmp regress tap prove-tmp demo demo-stop bench bench-distance bench-ivf bench-rec bench-recommend bench-fresh bench-keys
 
 deps:
 	@bash scripts/deps.sh
@@ -113,13 +114,19 @@ bench-fresh:
 bench-rec:
 	@bash bench/bench_rec.sh
 
-# The HNSW benchmark (GloVe-100), then the recommendation primitives,
-# recommend() latency and catalog freshness; each runs even if an earlier
-# one fails, and any failing fails the target.
+# The filtered query through an hnsw filter key column against the exact
+# plans of vecrec and pgvector (GloVe-100, 1% categories)
+bench-keys:
+	@bash bench/bench_keys.sh
+
+# The HNSW benchmark (GloVe-100), the filter key column benchmark, then the
+# recommendation primitives, recommend() latency and catalog freshness; each
+# runs even if an earlier one fails, and any failing fails the target.
 bench:
 	@$(BENCH_PLOT_DEPS)
 	@rc=0; \
 	bash bench/bench.sh || rc=1; \
+	bash bench/bench_keys.sh || rc=1; \
 	bash bench/bench_rec.sh || rc=1; \
 	bash bench/bench_recommend.sh || rc=1; \
 	PG_CONFIG='$(PG_CONFIG)' bash bench/bench_fresh.sh || rc=1; \
