@@ -29,6 +29,7 @@
 #include "utils/snapmgr.h"
 
 #include "compat.h"
+#include "distance.h"
 #include "hnsw.h"
 #include "ivf.h"
 
@@ -40,6 +41,7 @@ typedef struct VerifyHeapState
 	int64		nrows;			/* live heap rows with a non-NULL value */
 	int64		nmissing;		/* ... without an index entry */
 	int64		nunreached;		/* ... whose hnsw element is unreachable */
+	bool		skipZero;		/* cosine: zero vectors are not indexed */
 	ItemPointerData first;		/* first missing row */
 } VerifyHeapState;
 
@@ -62,6 +64,16 @@ check_heap_row(Relation index, ItemPointer tid, Datum *values, bool *isnull, boo
 
 	if (isnull[0] || !tupleIsAlive)
 		return;					/* NULLs are not indexed */
+	if (hs->skipZero)
+	{
+		Vector	   *v = DatumGetVector(values[0]);
+		bool		zero = VectorNorm(v->dim, v->x) == 0;
+
+		if ((Pointer) v != DatumGetPointer(values[0]))
+			pfree(v);
+		if (zero)
+			return;				/* no direction: not indexed under cosine */
+	}
 	CHECK_FOR_INTERRUPTS();
 	hs->nrows++;
 	key.tid = *tid;
@@ -78,8 +90,8 @@ check_heap_row(Relation index, ItemPointer tid, Datum *values, bool *isnull, boo
 /*
  * heapallindexed: every row of the heap that the snapshot sees (taken
  * before the index was read, so rows committed since are not expected)
- * and that belongs in the index (non-NULL, inside a partial index's
- * predicate) is among tids, the index entries' heap rows.  HOT chains are
+ * and that belongs in the index (non-NULL, not a zero vector under
+ * cosine, inside a partial index's predicate) is among tids, the index entries' heap rows.  HOT chains are
  * looked up by their root, as the index holds them.  Reports the
  * "heapallindexed" row; graph: also count the rows whose element is not
  * reached.
@@ -93,8 +105,11 @@ VerifyHeapAllIndexed(Relation index, Relation heap, Snapshot snapshot, VerifyHea
 	TableScanDesc scan;
 	char		detail[256];
 	bool		ok;
+	HnswDistance dist;
 
 	memset(&hs, 0, sizeof(hs));
+	HnswInitDistance(index, &dist);
+	hs.skipZero = dist.normalize;
 	hs.tids = tids;
 	hs.ntids = ntids;
 	qsort(tids, ntids, sizeof(VerifyHeapTid), heap_tid_cmp);
