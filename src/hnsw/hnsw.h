@@ -231,6 +231,23 @@ typedef HnswElementTupleData *HnswElementTuple;
  */
 #define HNSW_FREE_TUPLE		3
 
+/*
+ * The item at off when its line pointer is in use and its type byte (the
+ * first byte of every hnsw item, graph or key partition) is type; NULL
+ * otherwise
+ */
+static inline void *
+HnswPageItemOfType(Page page, OffsetNumber off, uint8 type)
+{
+	ItemId		itemid = PageGetItemId(page, off);
+	uint8	   *item;
+
+	if (!ItemIdIsNormal(itemid))
+		return NULL;
+	item = (uint8 *) PageGetItem(page, itemid);
+	return *item == type ? item : NULL;
+}
+
 /* Bytes between an element's header and its neighbour slots */
 #define HnswVectorBytes(dims, vecChunks) \
 	((vecChunks) == 0 ? sizeof(float) * (dims) : sizeof(ItemPointerData) * (vecChunks))

@@ -548,13 +548,9 @@ choose_free_item(Relation index, Buffer buf, HnswMetaPageData *meta, int level, 
 	maxoff = PageGetMaxOffsetNumber(page);
 	for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off))
 	{
-		ItemId		itemid = PageGetItemId(page, off);
-		HnswElementTuple etup;
+		HnswElementTuple etup = HnswPageItemOfType(page, off, HNSW_FREE_TUPLE);
 
-		if (!ItemIdIsNormal(itemid))
-			continue;
-		etup = (HnswElementTuple) PageGetItem(page, itemid);
-		if (etup->type != HNSW_FREE_TUPLE)
+		if (etup == NULL)
 			continue;
 		if (etup->level >= level && (fi->off == InvalidOffsetNumber || etup->level < fi->capacity))
 		{
@@ -574,16 +570,12 @@ choose_free_item(Relation index, Buffer buf, HnswMetaPageData *meta, int level, 
 static bool
 still_free(Page page, FreeItem *fi, int vecChunks)
 {
-	ItemId		itemid;
 	HnswElementTuple etup;
 
 	if (fi->off > PageGetMaxOffsetNumber(page))
 		return false;
-	itemid = PageGetItemId(page, fi->off);
-	if (!ItemIdIsNormal(itemid))
-		return false;
-	etup = (HnswElementTuple) PageGetItem(page, itemid);
-	return etup->type == HNSW_FREE_TUPLE && etup->level == fi->capacity &&
+	etup = HnswPageItemOfType(page, fi->off, HNSW_FREE_TUPLE);
+	return etup != NULL && etup->level == fi->capacity &&
 		(vecChunks == 0 ||
 		 memcmp(HnswElementChunks(etup), fi->chunks, sizeof(ItemPointerData) * vecChunks) == 0);
 }

@@ -399,13 +399,9 @@ dir_find(Page page, uint64 hash, OffsetNumber *offp)
 
 	for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
 	{
-		ItemId		itemid = PageGetItemId(page, off);
-		HnswDirTuple d;
+		HnswDirTuple d = HnswPageItemOfType(page, off, HNSW_DIR_TUPLE);
 
-		if (!ItemIdIsNormal(itemid))
-			continue;
-		d = (HnswDirTuple) PageGetItem(page, itemid);
-		if (d->type == HNSW_DIR_TUPLE && d->hash == hash)
+		if (d != NULL && d->hash == hash)
 		{
 			if (offp)
 				*offp = off;
@@ -998,13 +994,9 @@ grow_directory(Relation index)
 			maxoff = PageGetMaxOffsetNumber(page);
 			for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
 			{
-				ItemId		itemid = PageGetItemId(page, off);
-				HnswDirTuple d;
+				HnswDirTuple d = HnswPageItemOfType(page, off, HNSW_DIR_TUPLE);
 
-				if (!ItemIdIsNormal(itemid))
-					continue;
-				d = (HnswDirTuple) PageGetItem(page, itemid);
-				if (d->type != HNSW_DIR_TUPLE)
+				if (d == NULL)
 					continue;
 				if (dl.n == dl.cap)
 				{
@@ -1348,13 +1340,9 @@ bucket_entries(Relation index, BlockNumber blkno, int *n, BufferAccessStrategy s
 		maxoff = PageGetMaxOffsetNumber(page);
 		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
 		{
-			ItemId		itemid = PageGetItemId(page, off);
-			HnswDirTuple d;
+			HnswDirTuple d = HnswPageItemOfType(page, off, HNSW_DIR_TUPLE);
 
-			if (!ItemIdIsNormal(itemid))
-				continue;
-			d = (HnswDirTuple) PageGetItem(page, itemid);
-			if (d->type != HNSW_DIR_TUPLE)
+			if (d == NULL)
 				continue;
 			if (*n == cap)
 			{
@@ -1397,13 +1385,9 @@ vacuum_part_page(Relation index, BlockNumber blkno, uint64 hash, IndexBulkDelete
 	maxoff = PageGetMaxOffsetNumber(page);
 	for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
 	{
-		ItemId		itemid = PageGetItemId(page, off);
-		HnswPartTuple t;
+		HnswPartTuple t = HnswPageItemOfType(page, off, HNSW_PART_TUPLE);
 
-		if (!ItemIdIsNormal(itemid))
-			continue;
-		t = (HnswPartTuple) PageGetItem(page, itemid);
-		if (t->type != HNSW_PART_TUPLE || t->hash != hash || t->deleted)
+		if (t == NULL || t->hash != hash || t->deleted)
 			continue;
 		if (callback(&t->heaptid, callback_state))
 		{
@@ -1595,13 +1579,9 @@ attribute_page(PartCheck *pc, BlockNumber blkno, uint64 hash, uint32 *dead, Bloc
 	maxoff = PageGetMaxOffsetNumber(page);
 	for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
 	{
-		ItemId		itemid = PageGetItemId(page, off);
-		HnswPartTuple t;
+		HnswPartTuple t = HnswPageItemOfType(page, off, HNSW_PART_TUPLE);
 
-		if (!ItemIdIsNormal(itemid))
-			continue;
-		t = (HnswPartTuple) PageGetItem(page, itemid);
-		if (t->type == HNSW_PART_TUPLE && t->hash == hash)
+		if (t != NULL && t->hash == hash)
 		{
 			n++;
 			if (t->deleted)

@@ -301,9 +301,9 @@ walk_next_page(Relation index, HnswScanOpaque so)
 		maxoff = PageIsNew(page) ? InvalidOffsetNumber : PageGetMaxOffsetNumber(page);
 		for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++)
 		{
-			HnswElementTuple etup = (HnswElementTuple) PageGetItem(page, PageGetItemId(page, off));
+			HnswElementTuple etup = HnswPageItemOfType(page, off, HNSW_ELEMENT_TUPLE);
 
-			if (etup->type == HNSW_ELEMENT_TUPLE && !etup->deleted &&
+			if (etup != NULL && !etup->deleted &&
 				ItemPointerIsValid(&etup->heaptid))
 				so->walk[so->nwalk++] = etup->heaptid;
 		}

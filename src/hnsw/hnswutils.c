@@ -310,13 +310,9 @@ HnswPageFreeLevel(Page page)
 	maxoff = PageGetMaxOffsetNumber(page);
 	for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off))
 	{
-		ItemId		itemid = PageGetItemId(page, off);
-		HnswElementTuple etup;
+		HnswElementTuple etup = HnswPageItemOfType(page, off, HNSW_FREE_TUPLE);
 
-		if (!ItemIdIsNormal(itemid))
-			continue;
-		etup = (HnswElementTuple) PageGetItem(page, itemid);
-		if (etup->type == HNSW_FREE_TUPLE)
+		if (etup != NULL)
 			level = Max(level, etup->level);
 	}
 	return level;

@@ -63,13 +63,9 @@ vacuum_page(Relation index, Buffer buf, IndexBulkDeleteCallback callback,
 	maxoff = PageGetMaxOffsetNumber(page);
 	for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off))
 	{
-		ItemId		itemid = PageGetItemId(page, off);
-		HnswElementTuple etup;
+		HnswElementTuple etup = HnswPageItemOfType(page, off, HNSW_ELEMENT_TUPLE);
 
-		if (!ItemIdIsNormal(itemid))
-			continue;
-		etup = (HnswElementTuple) PageGetItem(page, itemid);
-		if (etup->type != HNSW_ELEMENT_TUPLE || etup->deleted)
+		if (etup == NULL || etup->deleted)
 			continue;
 		if (callback(&etup->heaptid, callback_state))
 		{
@@ -412,15 +408,11 @@ cleanup_scan_page(Relation index, BlockNumber blkno, HnswMetaPageData *meta, Cle
 	maxoff = PageIsNew(page) ? InvalidOffsetNumber : PageGetMaxOffsetNumber(page);
 	for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off = OffsetNumberNext(off))
 	{
-		ItemId		itemid = PageGetItemId(page, off);
-		HnswElementTuple etup;
+		HnswElementTuple etup = HnswPageItemOfType(page, off, HNSW_ELEMENT_TUPLE);
 		ItemPointerData tid;
 		bool		found;
 
-		if (!ItemIdIsNormal(itemid))
-			continue;
-		etup = (HnswElementTuple) PageGetItem(page, itemid);
-		if (etup->type != HNSW_ELEMENT_TUPLE)
+		if (etup == NULL)
 			continue;
 		if (!etup->deleted)
 		{
