@@ -29,7 +29,6 @@
 #include "utils/snapmgr.h"
 
 #include "compat.h"
-#include "distance.h"
 #include "hnsw.h"
 #include "ivf.h"
 
@@ -41,7 +40,7 @@ typedef struct VerifyHeapState
 	int64		nrows;			/* live heap rows with a non-NULL value */
 	int64		nmissing;		/* ... without an index entry */
 	int64		nunreached;		/* ... whose hnsw element is unreachable */
-	bool		skipZero;		/* cosine: zero vectors are not indexed */
+	HnswDistance dist;			/* which values the index holds */
 	ItemPointerData first;		/* first missing row */
 } VerifyHeapState;
 
@@ -64,15 +63,15 @@ check_heap_row(Relation index, ItemPointer tid, Datum *values, bool *isnull, boo
 
 	if (isnull[0] || !tupleIsAlive)
 		return;					/* NULLs are not indexed */
-	if (hs->skipZero)
+	if (hs->dist.normalize)
 	{
 		Vector	   *v = DatumGetVector(values[0]);
-		bool		zero = VectorNorm(v->dim, v->x) == 0;
+		bool		indexed = HnswHasDirection(&hs->dist, v);
 
 		if ((Pointer) v != DatumGetPointer(values[0]))
 			pfree(v);
-		if (zero)
-			return;				/* no direction: not indexed under cosine */
+		if (!indexed)
+			return;				/* a zero vector under cosine */
 	}
 	CHECK_FOR_INTERRUPTS();
 	hs->nrows++;
@@ -105,11 +104,9 @@ VerifyHeapAllIndexed(Relation index, Relation heap, Snapshot snapshot, VerifyHea
 	TableScanDesc scan;
 	char		detail[256];
 	bool		ok;
-	HnswDistance dist;
 
 	memset(&hs, 0, sizeof(hs));
-	HnswInitDistance(index, &dist);
-	hs.skipZero = dist.normalize;
+	HnswInitDistance(index, &hs.dist);
 	hs.tids = tids;
 	hs.ntids = ntids;
 	qsort(tids, ntids, sizeof(VerifyHeapTid), heap_tid_cmp);

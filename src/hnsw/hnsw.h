@@ -495,6 +495,7 @@ typedef bool (*HnswSameFunc) (void *ctx, int i, int j);
 /* hnswutils.c */
 extern void HnswInitDistance(Relation index, HnswDistance *d);
 extern bool HnswPrepareVector(HnswDistance *d, Relation index, Datum value, float *out, int dims);
+extern bool HnswHasDirection(const HnswDistance *d, const Vector *v);
 extern double HnswDist(const HnswDistance *d, int dims, const float *a, const float *b);
 extern int	HnswRandomLevel(int m);
 extern Buffer HnswNewBuffer(Relation index, ForkNumber forkNum);

@@ -76,6 +76,22 @@ HnswPrepareVector(HnswDistance *d, Relation index, Datum value, float *out, int 
 }
 
 /*
+ * Would HnswPrepareVector index a vector of the right dimensions?  Under
+ * cosine a zero vector has no direction and is not indexed (its norm,
+ * summed in double precision, is 0 only when every coordinate is 0).
+ */
+bool
+HnswHasDirection(const HnswDistance *d, const Vector *v)
+{
+	if (!d->normalize)
+		return true;
+	for (int i = 0; i < v->dim; i++)
+		if (v->x[i] != 0)
+			return true;
+	return false;
+}
+
+/*
  * Distance through the operator class's support function (rare path)
  */
 static double

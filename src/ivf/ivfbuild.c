@@ -127,8 +127,7 @@ typedef struct IvfBuildShared
 
 /*
  * Phase 1: whether HnswPrepareVector would index the value (the same
- * dimension check; under cosine a zero vector is not indexed: its norm,
- * summed in double precision, is 0 only when every coordinate is 0)
+ * dimension check, without preparing the vector)
  */
 static bool
 sample_indexable(IvfBuildState *bs, Relation index, Datum value)
@@ -137,12 +136,7 @@ sample_indexable(IvfBuildState *bs, Relation index, Datum value)
 
 	if (v->dim != bs->dims)
 		return HnswPrepareVector(&bs->dist, index, value, bs->vecBuf, bs->dims);	/* raises the error */
-	if (!bs->dist.normalize)
-		return true;
-	for (int i = 0; i < bs->dims; i++)
-		if (v->x[i] != 0)
-			return true;
-	return false;
+	return HnswHasDirection(&bs->dist, v);
 }
 
 /*
