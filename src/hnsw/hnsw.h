@@ -18,7 +18,6 @@
 #include "access/amapi.h"
 #include "access/generic_xlog.h"
 #include "access/reloptions.h"
-#include "common/pg_prng.h"
 #include "port/atomics.h"
 #include "storage/spin.h"
 #include "nodes/execnodes.h"
@@ -68,6 +67,7 @@
 
 /* Levels 0 .. HNSW_MAX_LEVEL; with m >= 2 higher levels are vanishingly rare */
 #define HNSW_MAX_LEVEL		15
+#define HNSW_LEVEL_SEED		UINT64CONST(20261122)	/* of HnswElementLevel's hash */
 
 /* Dimensions an index can hold: those of the type */
 #define HNSW_MAX_DIM		VECTOR_MAX_DIM
@@ -469,7 +469,6 @@ typedef struct HnswGraph
 	int			entryLevel;
 	MemoryContext ctx;
 	Size		memUsed;		/* local graphs only */
-	pg_prng_state prng;
 
 	/* search scratch, per process */
 	uint32	   *visitedGen;
@@ -497,7 +496,7 @@ extern void HnswInitDistance(Relation index, HnswDistance *d);
 extern bool HnswPrepareVector(HnswDistance *d, Relation index, Datum value, float *out, int dims);
 extern bool HnswHasDirection(const HnswDistance *d, const Vector *v);
 extern double HnswDist(const HnswDistance *d, int dims, const float *a, const float *b);
-extern int	HnswRandomLevel(int m);
+extern int	HnswElementLevel(ItemPointer heaptid, int m);
 extern Buffer HnswNewBuffer(Relation index, ForkNumber forkNum);
 extern void HnswInitPage(Page page, uint16 flags);
 extern void HnswGetMeta(Relation index, HnswMetaPageData *meta);
@@ -544,9 +543,9 @@ extern Size HnswGraphElementSize(int dims, int m, bool spilled);
 extern void HnswGraphInitShared(HnswGraphShared *sh, int dims, int m, uint32 capacity,
 								dsm_segment *seg, bool spilled);
 extern void HnswGraphInitLocal(HnswGraph *g, Relation index, int dims, int m, int efConstruction,
-							   uint64 seed, Size memLimit);
+							   Size memLimit);
 extern void HnswGraphAttach(HnswGraph *g, HnswGraphShared *sh, Relation index, int dims, int m,
-							int efConstruction, uint64 seed);
+							int efConstruction);
 extern bool HnswGraphAdd(HnswGraph *g, ItemPointer heaptid, const float *vec);
 extern int	HnswGraphSize(HnswGraph *g);
 extern void HnswGraphEntry(HnswGraph *g, int *entry, int *level);

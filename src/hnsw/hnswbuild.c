@@ -50,8 +50,6 @@
 #include "hnsw.h"
 #include "hnswpart.h"
 
-#define HNSW_BUILD_SEED 20261122
-
 #define PARALLEL_KEY_HNSW_SHARED	UINT64CONST(0xA5A5000000000001)
 #define PARALLEL_KEY_HNSW_GRAPH		UINT64CONST(0xA5A5000000000002)
 
@@ -465,8 +463,7 @@ parallel_scan_and_add(HnswBuildShared *shared, HnswGraphShared *graphsh, Relatio
 
 	init_build_state(&bs, heap, index, indexInfo);
 	bs.leader = leader;
-	HnswGraphAttach(&bs.graph, graphsh, index, bs.dims, bs.m, bs.efConstruction,
-					HNSW_BUILD_SEED ^ ((uint64) MyProcPid << 16));
+	HnswGraphAttach(&bs.graph, graphsh, index, bs.dims, bs.m, bs.efConstruction);
 	if (HnswIndexHasKeys(index))
 		bs.part = HnswPartBuildBegin(index, true);	/* hnswpart.c */
 	scan = table_beginscan_parallel(heap, ParallelTableScanFromHnswShared(shared));
@@ -617,7 +614,7 @@ build_parallel(HnswBuildState *bs, int nworkers)
 
 	bs->reltuples = shared->reltuples;
 	bs->indtuples = shared->indtuples;
-	HnswGraphAttach(&view, graphsh, index, bs->dims, bs->m, bs->efConstruction, 0);
+	HnswGraphAttach(&view, graphsh, index, bs->dims, bs->m, bs->efConstruction);
 	ereport(DEBUG1,
 			(errmsg_internal("hnsw build: graph of %d elements in %zu kB of shared memory%s",
 							 HnswGraphSize(&view), HnswGraphShmemSize(bs->dims, bs->m, capacity, spilled) / 1024,
@@ -656,7 +653,7 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 
 	if (nworkers == 0 || !build_parallel(&bs, nworkers))
 	{
-		HnswGraphInitLocal(&bs.graph, index, bs.dims, bs.m, bs.efConstruction, HNSW_BUILD_SEED,
+		HnswGraphInitLocal(&bs.graph, index, bs.dims, bs.m, bs.efConstruction,
 						   bs.memLimit);
 		if (HnswIndexHasKeys(index))
 			bs.part = HnswPartBuildBegin(index, false);	/* hnswpart.c */

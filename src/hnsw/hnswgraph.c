@@ -317,8 +317,7 @@ init_scratch(HnswGraph *g, uint32 visitedCap)
  * A growing graph in local memory (serial build)
  */
 void
-HnswGraphInitLocal(HnswGraph *g, Relation index, int dims, int m, int efConstruction, uint64 seed,
-				   Size memLimit)
+HnswGraphInitLocal(HnswGraph *g, Relation index, int dims, int m, int efConstruction, Size memLimit)
 {
 	/* chunks small enough that a small maintenance_work_mem is not spent at once */
 	Size		chunkBytes = Max(Min(HNSW_BLOCK_CHUNK_BYTES, memLimit / 16), 64 * 1024);
@@ -339,7 +338,6 @@ HnswGraphInitLocal(HnswGraph *g, Relation index, int dims, int m, int efConstruc
 	g->upperUsed = 1;			/* 0 means "none" */
 	g->entry = -1;
 	g->entryLevel = -1;
-	pg_prng_seed(&g->prng, seed);
 	g->memUsed = sizeof(HnswGraphElement) * g->cap + sizeof(int32) * g->upperCap;
 	init_scratch(g, g->cap);
 }
@@ -349,7 +347,7 @@ HnswGraphInitLocal(HnswGraph *g, Relation index, int dims, int m, int efConstruc
  */
 void
 HnswGraphAttach(HnswGraph *g, HnswGraphShared *sh, Relation index, int dims, int m,
-				int efConstruction, uint64 seed)
+				int efConstruction)
 {
 	memset(g, 0, sizeof(*g));
 	graph_layout(g, dims, m, efConstruction);
@@ -379,7 +377,6 @@ HnswGraphAttach(HnswGraph *g, HnswGraphShared *sh, Relation index, int dims, int
 	LWLockRegisterTranche(sh->lockTranche, HNSW_BUILD_LOCK_TRANCHE);
 	g->upper = (int32 *) ((char *) sh + sh->upperOffset);
 	g->upperCap = sh->upperCapacity;
-	pg_prng_seed(&g->prng, seed);
 	init_scratch(g, sh->capacity);
 }
 
@@ -1049,8 +1046,7 @@ HnswGraphAdd(HnswGraph *g, ItemPointer heaptid, const float *vec)
 	int			idx;
 	int			level;
 
-	level = (int) floor(-log(1 - pg_prng_double(&g->prng)) / log(g->m));
-	level = Min(level, HnswMaxLevel(g->dims, g->vecChunks, g->m));
+	level = Min(HnswElementLevel(heaptid, g->m), HnswMaxLevel(g->dims, g->vecChunks, g->m));
 
 	if (g->shared)
 	{

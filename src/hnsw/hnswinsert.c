@@ -37,6 +37,18 @@ typedef struct InsertLinks
 	HnswCandidate *c[HNSW_MAX_LEVEL + 1];
 } InsertLinks;
 
+/*
+ * What the level-0 link backs of one insert saw: the elements they dropped
+ * from a full list, and the elements the lists they wrote hold
+ */
+typedef struct DropLog
+{
+	int			ndropped;
+	int			nkept;
+	ItemPointerData *dropped;
+	ItemPointerData *kept;
+} DropLog;
+
 /* Context for pairwise distances among loaded candidate vectors */
 typedef struct PairCtx
 {
@@ -345,7 +357,7 @@ HnswWriteSlots(HnswSearch *s, ItemPointer tid, int level, ItemPointer expect, It
 
 /*
  * Read the slots of one level of the element at tid (all of them, valid
- * or not) and its vector; false if the element is gone
+ * or not) and, unless vec is NULL, its vector; false if the element is gone
  */
 bool
 HnswReadSlots(HnswSearch *s, ItemPointer tid, int level, ItemPointer out, float *vec)
@@ -365,7 +377,10 @@ HnswReadSlots(HnswSearch *s, ItemPointer tid, int level, ItemPointer out, float 
 		{
 			memcpy(out, level_slots(etup, s->dims, s->vecChunks, s->m, level),
 				   sizeof(ItemPointerData) * HnswLevelSlots(s->m, level));
-			HnswCopyVector(s, buf, etup, vec);	/* unlocks */
+			if (vec != NULL)
+				HnswCopyVector(s, buf, etup, vec);	/* unlocks */
+			else
+				LockBuffer(buf, BUFFER_LOCK_UNLOCK);
 			ReleaseBuffer(buf);
 			return true;
 		}
@@ -375,30 +390,170 @@ HnswReadSlots(HnswSearch *s, ItemPointer tid, int level, ItemPointer out, float 
 }
 
 /*
+ * Note in log the list a link back wrote, and which of the live elements
+ * it chose among (cands, n of them) the list does not hold
+ */
+static void
+log_link_back(DropLog *log, ItemPointer list, int nslots, HnswCandidate *cands, int n,
+			  ItemPointer newtid)
+{
+	if (log == NULL)
+		return;
+	for (int i = 0; i < nslots; i++)
+		if (ItemPointerIsValid(&list[i]))
+			log->kept[log->nkept++] = list[i];
+	for (int i = 0; i < n; i++)
+	{
+		bool		inList = ItemPointerEquals(&cands[i].tid, newtid);
+
+		for (int j = 0; j < nslots && !inList; j++)
+			inList = ItemPointerEquals(&cands[i].tid, &list[j]);
+		if (!inList)
+			log->dropped[log->ndropped++] = cands[i].tid;
+	}
+}
+
+static bool
+tid_in(ItemPointer tid, ItemPointer tids, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (ItemPointerEquals(tid, &tids[i]))
+			return true;
+	return false;
+}
+
+/*
+ * Whether one of the level-0 neighbours of the element at tid links back
+ * to it (nearest first: most often the first one does), other than
+ * exclude.  Links are mostly mutual, so this finds an inbound link of an
+ * element that has one for the price of a few pages; an element it finds
+ * none for may still have one, from an element that is not its neighbour.
+ * A link from an element that is itself at risk (in log as dropped and not
+ * kept) does not count, and with depth > 0 nor does one from an element
+ * whose only such link is from tid: two elements linked only to each
+ * other would be out of reach together.
+ */
+static bool
+has_mutual_link(HnswSearch *s, ItemPointer tid, ItemPointer exclude, int depth, DropLog *log)
+{
+	int			nslots = HnswLevelSlots(s->m, 0);
+	ItemPointerData *out = palloc(sizeof(ItemPointerData) * nslots);
+	ItemPointerData *back = palloc(sizeof(ItemPointerData) * nslots);
+	bool		found = false;
+
+	if (!HnswReadSlots(s, tid, 0, out, NULL))
+		return true;			/* gone: nothing to rescue */
+	for (int i = 0; i < nslots && !found; i++)
+	{
+		ItemPointer y = &out[i];
+		bool		kept;
+
+		if (!ItemPointerIsValid(y) || (exclude != NULL && ItemPointerEquals(y, exclude)))
+			continue;
+		kept = tid_in(y, log->kept, log->nkept);
+		if (!kept && tid_in(y, log->dropped, log->ndropped))
+			continue;
+		if (!HnswReadSlots(s, y, 0, back, NULL) || !tid_in(tid, back, nslots))
+			continue;
+		found = kept || depth == 0 || has_mutual_link(s, y, tid, depth - 1, log);
+	}
+	pfree(out);
+	pfree(back);
+	return found;
+}
+
+/*
+ * Give elements the link backs dropped a link from the new element, in its
+ * free level-0 slots (it takes only m links, of 2m slots).  A dropped
+ * element may have had its only inbound link in the list it was dropped
+ * from, and then no search could reach it any more: without this, inserts
+ * leave such orphans, most under the inner product, whose neighbour
+ * selection favours long vectors over short ones.  Taken are the
+ * elements that no list written by this insert's link backs still holds
+ * and none of whose own neighbours links to (the others still have a
+ * link), nearest to the new element first.  Links chosen this way, not by
+ * the heuristic, cost a search time, so only elements at risk get one.
+ */
+static void
+rescue_dropped(HnswSearch *s, ItemPointer newtid, DropLog *log)
+{
+	int			nslots = HnswLevelSlots(s->m, 0);
+	ItemPointerData *old = palloc(sizeof(ItemPointerData) * nslots);
+	ItemPointerData *list = palloc(sizeof(ItemPointerData) * nslots);
+	HnswCandidate *risk = palloc(sizeof(HnswCandidate) * Max(log->ndropped, 1));
+	float	   *vec = palloc(sizeof(float) * s->dims);
+	int			nrisk = 0;
+
+	for (int i = 0; i < log->ndropped; i++)
+	{
+		ItemPointer t = &log->dropped[i];
+		bool		deleted;
+
+		if (tid_in(t, log->kept, log->nkept) || tid_in(t, log->dropped, i) ||
+			has_mutual_link(s, t, NULL, 1, log))
+			continue;
+		if (HnswReadDistance(s, t, &risk[nrisk].dist, &deleted) && !deleted)
+			risk[nrisk++].tid = *t;
+	}
+	if (nrisk == 0)
+		return;
+	qsort(risk, nrisk, sizeof(HnswCandidate), HnswCandidateCmp);
+
+	for (int attempt = 0; attempt < 3; attempt++)
+	{
+		int			next = 0;
+		bool		changed = false;
+
+		if (!HnswReadSlots(s, newtid, 0, old, vec))
+			return;
+		memcpy(list, old, sizeof(ItemPointerData) * nslots);
+		for (int i = 0; i < nslots && next < nrisk; i++)
+		{
+			if (ItemPointerIsValid(&list[i]))
+				continue;
+			while (next < nrisk && tid_in(&risk[next].tid, list, nslots))
+				next++;
+			if (next < nrisk)
+			{
+				list[i] = risk[next++].tid;
+				changed = true;
+			}
+		}
+		if (!changed || HnswWriteSlots(s, newtid, 0, old, list, nslots))
+			return;
+	}
+}
+
+/*
  * Link neighbour nb back to the new element at a level.  With a free slot
  * the new element takes it; otherwise the heuristic chooses among the old
  * neighbours and the new one.  With force, the new element is kept even
  * if the heuristic would drop it, so that it has at least one inbound link.
  * Retried if another backend changes the list meanwhile; after a few tries
- * the link is left out.
+ * the link is left out, unless forced: the forced link is the one that
+ * keeps the new element reachable, so it is retried until it is written.
+ * With a log, the list written and the elements it no longer holds go
+ * into it.
  */
 static void
 link_back(HnswSearch *s, HnswMetaPageData *meta, ItemPointer nb, int level, ItemPointer newtid,
-		  bool force)
+		  bool force, DropLog *log)
 {
 	int			nslots = HnswLevelSlots(s->m, level);
 	ItemPointerData *old = palloc(sizeof(ItemPointerData) * nslots);
 	ItemPointerData *list = palloc(sizeof(ItemPointerData) * nslots);
 	HnswCandidate *cands = palloc(sizeof(HnswCandidate) * (nslots + 1));
+	HnswCandidate *chosenFrom = palloc(sizeof(HnswCandidate) * (nslots + 1));
 	float	   *nbvec = palloc(sizeof(float) * s->dims);
 
-	for (int attempt = 0; attempt < 3; attempt++)
+	for (int attempt = 0; force || attempt < 3; attempt++)
 	{
 		int			free = -1;
 		int			n = 0;
 		int			nsel;
 		HnswSearch	sub;
 
+		CHECK_FOR_INTERRUPTS();
 		if (!HnswReadSlots(s, nb, level, old, nbvec))
 			return;
 		for (int i = 0; i < nslots && free < 0; i++)
@@ -409,7 +564,10 @@ link_back(HnswSearch *s, HnswMetaPageData *meta, ItemPointer nb, int level, Item
 		{
 			list[free] = *newtid;
 			if (HnswWriteSlots(s, nb, level, old, list, nslots))
+			{
+				log_link_back(log, list, nslots, NULL, 0, newtid);
 				return;
+			}
 			continue;
 		}
 
@@ -424,17 +582,9 @@ link_back(HnswSearch *s, HnswMetaPageData *meta, ItemPointer nb, int level, Item
 				cands[n++].tid = *t;
 		}
 		qsort(cands, n, sizeof(HnswCandidate), HnswCandidateCmp);
+		memcpy(chosenFrom, cands, sizeof(HnswCandidate) * n);
 		nsel = HnswSelectOnDisk(&sub, cands, n, nslots);
 		HnswSearchEnd(&sub);
-		if (force && nsel > 0)
-		{
-			bool		kept = false;
-
-			for (int i = 0; i < nsel; i++)
-				kept = kept || ItemPointerEquals(&cands[i].tid, newtid);
-			if (!kept)
-				cands[nsel - 1].tid = *newtid;
-		}
 		for (int i = 0; i < nslots; i++)
 		{
 			if (i < nsel)
@@ -442,8 +592,20 @@ link_back(HnswSearch *s, HnswMetaPageData *meta, ItemPointer nb, int level, Item
 			else
 				ItemPointerSetInvalid(&list[i]);
 		}
+		if (force && nsel > 0)
+		{
+			bool		kept = false;
+
+			for (int i = 0; i < nsel; i++)
+				kept = kept || ItemPointerEquals(&list[i], newtid);
+			if (!kept)
+				list[nsel - 1] = *newtid;
+		}
 		if (HnswWriteSlots(s, nb, level, old, list, nslots))
+		{
+			log_link_back(log, list, nslots, chosenFrom, n, newtid);
 			return;
+		}
 	}
 }
 
@@ -839,6 +1001,7 @@ HnswInsertTuple(Relation index, Datum value, ItemPointer heaptid, bool building)
 	HnswDistance dist;
 	HnswSearch	s;
 	InsertLinks links;
+	DropLog		drops;
 	LOCKMODE	lockmode = ShareLock;
 	HnswElementTuple etup;
 	ItemPointerData newtid;
@@ -855,7 +1018,7 @@ HnswInsertTuple(Relation index, Datum value, ItemPointer heaptid, bool building)
 	if (!HnswPrepareVector(&dist, index, value, vec, meta.dims))
 		return;
 
-	level = Min(HnswRandomLevel(meta.m), HnswMaxLevel(meta.dims, meta.vecChunks, meta.m));
+	level = Min(HnswElementLevel(heaptid, meta.m), HnswMaxLevel(meta.dims, meta.vecChunks, meta.m));
 
 	/* the entry point only moves under the exclusive lock */
 	if (level > meta.entryLevel)
@@ -892,16 +1055,27 @@ HnswInsertTuple(Relation index, Datum value, ItemPointer heaptid, bool building)
 	 * up to 2m + 1 vectors: their memory goes at once.
 	 */
 	linkCtx = AllocSetContextCreate(CurrentMemoryContext, "hnsw link back", ALLOCSET_DEFAULT_SIZES);
+	drops.ndropped = drops.nkept = 0;
+	drops.dropped = palloc(sizeof(ItemPointerData) * Max(links.n[0], 1) * (HnswLevelSlots(meta.m, 0) + 1));
+	drops.kept = palloc(sizeof(ItemPointerData) * Max(links.n[0], 1) * HnswLevelSlots(meta.m, 0));
 	for (int lc = 0; lc <= Min(level, meta.entryLevel); lc++)
 	{
 		for (int i = 0; i < links.n[lc]; i++)
 		{
 			MemoryContext oldCtx = MemoryContextSwitchTo(linkCtx);
 
-			link_back(&s, &meta, &links.c[lc][i].tid, lc, &newtid, lc == 0 && i == 0);
+			link_back(&s, &meta, &links.c[lc][i].tid, lc, &newtid, lc == 0 && i == 0,
+					  lc == 0 ? &drops : NULL);
 			MemoryContextSwitchTo(oldCtx);
 			MemoryContextReset(linkCtx);
 		}
+	}
+	if (drops.ndropped > 0)
+	{
+		MemoryContext oldCtx = MemoryContextSwitchTo(linkCtx);
+
+		rescue_dropped(&s, &newtid, &drops);
+		MemoryContextSwitchTo(oldCtx);
 	}
 	MemoryContextDelete(linkCtx);
 	HnswSearchEnd(&s);

@@ -15,7 +15,7 @@
 #include <math.h>
 
 #include "access/genam.h"
-#include "common/pg_prng.h"
+#include "common/hashfn.h"
 #include "storage/lmgr.h"
 #include "utils/rel.h"
 
@@ -131,12 +131,21 @@ HnswDist(const HnswDistance *d, int dims, const float *a, const float *b)
 }
 
 /*
- * Draw a level: floor(-ln(U) * mL) with mL = 1 / ln(m), as in the paper
+ * The level of the element of a heap row: floor(-ln(U) * mL) with
+ * mL = 1 / ln(m), as in the paper, but U in [0, 1) comes from a hash of the
+ * heap TID rather than from a random generator.  The levels are as random
+ * as the paper's across rows, and the same for a row whichever way it gets
+ * into the index (serial or parallel build, insert), so graphs built from
+ * the same rows in the same order are the same, and a recall figure is
+ * reproducible.
  */
 int
-HnswRandomLevel(int m)
+HnswElementLevel(ItemPointer heaptid, int m)
 {
-	double		u = pg_prng_double(&pg_global_prng_state);
+	uint64		key = ((uint64) ItemPointerGetBlockNumberNoCheck(heaptid) << 16) |
+		ItemPointerGetOffsetNumberNoCheck(heaptid);
+	uint64		h = hash_bytes_extended((const unsigned char *) &key, sizeof(key), HNSW_LEVEL_SEED);
+	double		u = (double) (h >> 11) * (1.0 / (UINT64CONST(1) << 53));
 	double		ml = 1 / log(m);
 	int			level;
 

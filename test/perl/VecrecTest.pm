@@ -305,7 +305,9 @@ sub verify_hnsw_index
 # standby then compares every replayed page with the primary's full-page
 # image and stops with FATAL on a mismatch), and a hot standby ('standby')
 # streaming from it, made from a backup taken before anything was created.
-# Both started; returns ($primary, $standby).
+# Autovacuum is off on the primary: a worker vacuuming between a change and
+# the comparison of both sides would make them differ.  Both started;
+# returns ($primary, $standby).
 sub start_primary_standby
 {
 	my ($wal_consistency_checking) = @_;
@@ -314,6 +316,7 @@ sub start_primary_standby
 	$primary->append_conf('postgresql.conf', qq{
 wal_consistency_checking = $wal_consistency_checking
 max_wal_size = '1GB'
+autovacuum = off
 });
 	$primary->start;
 	$primary->backup('backup');

@@ -17,15 +17,15 @@
 # its backend's memory must stay bounded meanwhile.
 #
 # Every index must pass vecrec.verify_index, with every element reachable
-# from the entry point: serial and parallel builds make sure of that.  The
-# exception is inner product once rows went through the on-disk insert
-# path: negative inner product is not a metric, and the neighbour-selection
-# heuristic prunes the links towards short vectors, so that some elements
-# end up with no incoming link.  On this data pgvector 0.8 leaves about 21%
-# of the rows out of reach of a full iterative scan, and vecrec's builds
-# left 22% unreachable before they linked such elements back in (inserts
-# still leave about 5%).  There the test only requires 70% of the elements
-# to be reachable.
+# from the entry point, under every operator class, after builds (serial,
+# parallel, low-memory) and after on-disk inserts.  Inner product is the
+# hard case: negative inner product is not a metric, and the neighbour-
+# selection heuristic prunes the links towards short vectors, so that an
+# element can lose its last inbound link.  On this data pgvector 0.8
+# leaves about 21% of the rows out of reach of a full iterative scan;
+# vecrec's builds link such elements back in, and its inserts give the
+# elements a link back dropped a link from the new element (4.4% of the
+# rows were out of reach after 2,000 inserts before they did).
 #
 # The data: coordinate d of a vector is uniform in [-0.5, 0.5) scaled by
 # exp(-min(d, 80) / 10), so the effective dimension is about 10-15, like real
@@ -92,28 +92,17 @@ sub recall
 	return $hits / ($NQ * $K);
 }
 
-# Every verify_index row ok; reachability must say 0 unreachable, except
-# after on-disk inserts under vector_ip_ops ($ip_inserted; see the header)
+# Every verify_index row ok; reachability must say 0 unreachable
 sub verify
 {
-	my ($idx, $elements, $ip_inserted) = @_;
+	my ($idx, $elements) = @_;
 	my (undef, $rows) = verify_index_rows($node, $idx, what => $idx);
 	my %rows = %$rows;
 	for my $check ('metapage', 'pages', 'neighbours', 'entry point', 'reachability')
 	{
 		ok(exists $rows{$check}, "$idx: verify_index reports $check");
 	}
-	if ($ip_inserted)
-	{
-		note("$idx: $rows{reachability}");
-		my ($reached, $total) = ($rows{reachability} // '') =~ /^(\d+) of (\d+) elements/;
-		ok(defined $total && $reached >= 0.7 * $total, "$idx: at least 70% of the elements reachable");
-	}
-	else
-	{
-		like($rows{reachability} // '', qr/\(0 unreachable\)/,
-			"$idx: every element reachable from the entry point");
-	}
+	like($rows{reachability} // '', qr/\(0 unreachable\)/, "$idx: every element reachable from the entry point");
 	like($rows{pages} // '', qr/ $elements elements, 0 deleted/,
 		"$idx: index holds $elements elements")
 	  if defined $elements;
@@ -185,7 +174,7 @@ for my $oc (@opclasses)
 			$t, $NEXTRA, $K, $r40, $r200));
 	cmp_ok($r40, '>=', $MIN_RECALL_EF40, "$t ($opclass) after inserts: recall\@$K at ef_search 40");
 	cmp_ok($r200, '>=', $MIN_RECALL_EF200, "$t ($opclass) after inserts: recall\@$K at ef_search 200");
-	verify($idx, $indexable + $NEXTRA, $name eq 'ip');
+	verify($idx, $indexable + $NEXTRA);
 
 	# The same table built in parallel (a worker and the leader adding rows
 	# to one graph in shared memory); the table is small, so its
@@ -219,7 +208,7 @@ for my $oc (@opclasses)
 			$t, $K, $r40, $r200));
 	cmp_ok($r40, '>=', $MIN_RECALL_EF40, "$t ($opclass) low-memory build: recall\@$K at ef_search 40");
 	cmp_ok($r200, '>=', $MIN_RECALL_EF200, "$t ($opclass) low-memory build: recall\@$K at ef_search 200");
-	verify($idx, $indexable + $NEXTRA, $name eq 'ip');
+	verify($idx, $indexable + $NEXTRA);
 
 	$seed += 0.01;
 }

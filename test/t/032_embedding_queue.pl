@@ -13,10 +13,11 @@
 #      embeddings in a second transaction, as an external worker does.
 #    Afterwards: every item was handed out exactly once, to one worker;
 #    the queue is empty and every product has an embedding.
-# 3. Lease expiry: with vecrec.embedding_lease = 1s a worker claims jobs
-#    and never completes them; a second worker gets nothing before the
-#    lease ends and all of them afterwards (attempts = 2), then completes
-#    them.
+# 3. Lease expiry: a worker claims jobs and never completes them; a
+#    second worker gets nothing while they are leased, and all of them
+#    (attempts = 2) once the claims are older than its
+#    vecrec.embedding_lease of 1 s (the claims are backdated 2 s rather
+#    than waited for), then completes them.
 # 4. Coalescing under concurrency: titles change while workers run; in
 #    the end the queue is empty and each product's embedding was written
 #    after its last title change (the workers write the text's length).
@@ -26,7 +27,6 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes qw(usleep);
 
 my $N = 3000;
 my $node = PostgreSQL::Test::Cluster->new('embedding_queue');
@@ -90,9 +90,11 @@ is($node->safe_psql('postgres', 'SELECT count(*) FROM "Products" WHERE embedding
 $node->safe_psql('postgres', q{UPDATE "Products" SET title = title || ' v2' WHERE id <= 20});
 is($node->safe_psql('postgres', 'SELECT count(*) FROM vecrec.claim_embedding_jobs(100)'), '20',
 	'worker A claims 20 jobs and stops');
-is($node->safe_psql('postgres', 'SET vecrec.embedding_lease = 1; SELECT count(*) FROM vecrec.claim_embedding_jobs(100)'),
+is($node->safe_psql('postgres', "SET vecrec.embedding_lease = '1h'; SELECT count(*) FROM vecrec.claim_embedding_jobs(100)"),
 	'0', 'worker B gets none of them while they are leased');
-usleep(1_500_000);
+# (the lease ran out: worker A's claims are made 2 s older than a 1 s lease,
+# rather than waited for, which a slow machine could stretch either way)
+$node->safe_psql('postgres', q{UPDATE vecrec.embedding_queue SET claimed_at = claimed_at - interval '2 s' WHERE claimed_at IS NOT NULL});
 is($node->safe_psql('postgres', 'SET vecrec.embedding_lease = 1; SELECT count(*) FROM vecrec.claim_embedding_jobs(100)'),
 	'20', 'after the lease worker B gets all 20');
 is($node->safe_psql('postgres', q{SELECT min(attempts) || ' ' || max(attempts) FROM vecrec.embedding_queue}),

@@ -31,6 +31,7 @@ use VecrecTest;
 
 my $primary = PostgreSQL::Test::Cluster->new('pitr_primary');
 $primary->init(has_archiving => 1, allows_streaming => 1);
+$primary->append_conf('postgresql.conf', 'autovacuum = off');    # VACUUMs are explicit
 $primary->start;
 $primary->safe_psql('postgres', 'CREATE EXTENSION vecrec; CREATE EXTENSION pg_walinspect; ' . $VEC_FUNCTION_SQL);
 $primary->safe_psql(
