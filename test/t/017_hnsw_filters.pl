@@ -18,7 +18,8 @@
 #    12 as a generic plan) the exact scan ("Vecrec Exact Scan"), whose
 #    answers are exactly right, also with lossy bitmap pages (tiny work_mem)
 #    and with a filter the bitmap does not cover; vecrec.enable_exact_scan =
-#    off takes it out of the plans.
+#    off takes it out of the plans; a table with no vecrec index gets it
+#    in a new session only with vecrec in session_preload_libraries.
 use strict;
 use warnings;
 
@@ -164,6 +165,28 @@ like(query_plan('cat = 7', $K, ''), qr/Custom Scan \(Vecrec Exact Scan\) on t/,
 	'a filter keeping 0.5% of the rows uses the exact scan');
 unlike(query_plan('cat = 7', $K, 'SET vecrec.enable_exact_scan = off;'), qr/Vecrec Exact Scan/,
 	'vecrec.enable_exact_scan = off leaves the exact scan out');
+
+# Each query_plan is a new session: the hnsw index on t loads the library
+# while the query is planned, in time for the exact scan.  A table with no
+# vecrec index gets it from the first query on with the library in
+# session_preload_libraries (README), and not without.
+$node->safe_psql('postgres', 'CREATE DATABASE preload');
+$node->safe_psql('preload', "CREATE EXTENSION vecrec; $VEC_FUNCTION_SQL");
+for my $db ('postgres', 'preload')
+{
+	$node->safe_psql($db, qq{
+		CREATE TABLE p (id int PRIMARY KEY, cat int NOT NULL, v vector(32));
+		INSERT INTO p SELECT i, (i * 7919) % 200, vec(i) FROM generate_series(1, $N) i;
+		CREATE INDEX p_cat ON p (cat);
+		VACUUM ANALYZE p;
+	});
+}
+$node->safe_psql('postgres', q{ALTER DATABASE preload SET session_preload_libraries = 'vecrec'});
+my $plain_plan = q{EXPLAIN (COSTS OFF) SELECT id FROM p WHERE cat = 7 ORDER BY v <-> (SELECT v FROM p WHERE id = 1) LIMIT 10};
+unlike($node->safe_psql('postgres', $plain_plan), qr/Vecrec Exact Scan/,
+	'a table with no vecrec index, first query of a session: no exact scan (library not loaded yet)');
+like($node->safe_psql('preload', $plain_plan), qr/Custom Scan \(Vecrec Exact Scan\) on p/,
+	'with session_preload_libraries = vecrec: the exact scan from the first query on');
 
 # The issue's shape as a prepared statement with a generic plan
 my $prepared = $node->safe_psql(

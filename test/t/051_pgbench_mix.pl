@@ -16,7 +16,7 @@
 #   - every row is found by an exact index search for its own vector
 #     (hnsw at ef_search 200, ivfflat probing every list);
 #   - every filtered search returned its LIMIT;
-#   - recall@10 of 100 queries, and of 100 filtered queries, against exact
+#   - recall@10 of 300 queries, and of 300 filtered queries, against exact
 #     answers is at least that of a fresh index built on the same rows,
 #     less 0.05 (the "normal level" of the index);
 #   - vecrec.verify_index passes on both indexes, heapallindexed too.
@@ -141,7 +141,8 @@ is($node->safe_psql(
 		SELECT @{[ self_search_misses_sql('th') ]} || '|' || @{[ self_search_misses_sql('ti') ]}}),
 	'0|0', 'every row of th and ti is found by an index search for its own vector');
 
-# recall@10 of 100 queries (plain and with a category filter) through an index
+# recall@10 of 300 queries (plain and with a category filter) through an
+# index: enough that chance moves it by well under the 0.05 allowed
 sub recall
 {
 	my ($table, $settings) = @_;
@@ -150,7 +151,7 @@ sub recall
 		$settings
 		SET hnsw.iterative_scan = relaxed_order; SET ivfflat.iterative_scan = relaxed_order;
 		SET enable_seqscan = off;
-		CREATE TEMP TABLE queries AS SELECT q, vec(q) AS qv FROM generate_series(500001, 500100) q;
+		CREATE TEMP TABLE queries AS SELECT q, vec(q) AS qv FROM generate_series(500001, 500300) q;
 		CREATE TEMP TABLE ann AS
 			SELECT q, qv, f, (SELECT array_agg(id) FROM (SELECT id FROM $table
 			              WHERE f IS NULL OR cat = f ORDER BY v <-> qv LIMIT 10) s) AS ids
