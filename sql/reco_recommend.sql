@@ -41,7 +41,7 @@ SELECT * FROM vecrec.recommend('shop', '[1,0,0]', filter => 'true /* ');
 SELECT * FROM vecrec.recommend('shop', '[1,0,0]', filter => 'true $$');
 SELECT * FROM vecrec.recommend('shop', '[1,0,0]', filter => 'category = ''a;b'' OR category = ''x)''');  -- fine
 SELECT * FROM vecrec.recommend('shop', '[1,0,0]', filter => 'true) UNION (SELECT 1');
-SELECT * FROM vecrec.recommend('shop', '[1,0,0]', filter => 'true -- ) OR (true', k => 3, lambda => 1);
+SELECT id, rank, round(score::numeric, 6) AS score, reason FROM vecrec.recommend('shop', '[1,0,0]', filter => 'true -- ) OR (true', k => 3, lambda => 1);
 SELECT count(*) FROM shop;
 
 -- lambda = 1 is similarity order: the same rows as ORDER BY embedding <=> query under the same filter
