@@ -37,12 +37,19 @@ typedef struct VerifyHeapState
 {
 	VerifyHeapTid *tids;		/* sorted */
 	int64		ntids;
-	int64		nrows;			/* live heap rows with a non-NULL value */
-	int64		nmissing;		/* ... without an index entry */
+	int64		nmissing;		/* live heap rows without an index entry */
 	int64		nunreached;		/* ... whose hnsw element is unreachable */
-	HnswDistance dist;			/* which values the index holds */
 	ItemPointerData first;		/* first missing row */
 } VerifyHeapState;
+
+/* State of VerifyScanIndexableRows */
+typedef struct IndexableScan
+{
+	HnswDistance dist;			/* which values the index holds */
+	VerifyRowCallback callback;
+	void	   *arg;
+	int64		nrows;
+} IndexableScan;
 
 /* Heap TID order, for qsort and bsearch */
 static int
@@ -52,21 +59,19 @@ heap_tid_cmp(const void *a, const void *b)
 							  (ItemPointer) &((const VerifyHeapTid *) b)->tid);
 }
 
-/* table_index_build_scan callback: is this live row in the index? */
+/* table_index_build_scan callback: pass on the rows the index holds */
 static void
-check_heap_row(Relation index, ItemPointer tid, Datum *values, bool *isnull, bool tupleIsAlive,
-			   void *arg)
+indexable_row(Relation index, ItemPointer tid, Datum *values, bool *isnull, bool tupleIsAlive,
+			  void *arg)
 {
-	VerifyHeapState *hs = arg;
-	VerifyHeapTid key;
-	VerifyHeapTid *found;
+	IndexableScan *is = arg;
 
 	if (isnull[0] || !tupleIsAlive)
 		return;					/* NULLs are not indexed */
-	if (hs->dist.normalize)
+	if (is->dist.normalize)
 	{
 		Vector	   *v = DatumGetVector(values[0]);
-		bool		indexed = HnswHasDirection(&hs->dist, v);
+		bool		indexed = HnswHasDirection(&is->dist, v);
 
 		if ((Pointer) v != DatumGetPointer(values[0]))
 			pfree(v);
@@ -74,7 +79,49 @@ check_heap_row(Relation index, ItemPointer tid, Datum *values, bool *isnull, boo
 			return;				/* a zero vector under cosine */
 	}
 	CHECK_FOR_INTERRUPTS();
-	hs->nrows++;
+	is->nrows++;
+	is->callback(tid, values, isnull, is->arg);
+}
+
+/*
+ * Call callback for every row of the heap that the snapshot sees (taken
+ * before the index was read, so rows committed since are not expected)
+ * and that belongs in the index: non-NULL, not a zero vector under
+ * cosine, inside a partial index's predicate.  HOT chains come by their
+ * root, as the index holds them.  Returns the number of rows.
+ */
+int64
+VerifyScanIndexableRows(Relation index, Relation heap, Snapshot snapshot,
+						VerifyRowCallback callback, void *arg)
+{
+	IndexableScan is;
+	IndexInfo  *indexInfo = BuildIndexInfo(index);
+	TableScanDesc scan;
+
+	HnswInitDistance(index, &is.dist);
+	is.callback = callback;
+	is.arg = arg;
+	is.nrows = 0;
+
+	/* as amcheck does: an MVCC snapshot, so no waiting on other transactions */
+	indexInfo->ii_Concurrent = true;
+	indexInfo->ii_Unique = false;
+	indexInfo->ii_ExclusionOps = NULL;
+	indexInfo->ii_ExclusionProcs = NULL;
+	indexInfo->ii_ExclusionStrats = NULL;
+	scan = table_beginscan_strat(heap, snapshot, 0, NULL, true, false);
+	table_index_build_scan(heap, index, indexInfo, true, false, indexable_row, &is, scan);
+	return is.nrows;
+}
+
+/* VerifyScanIndexableRows callback: is this row in the index? */
+static void
+check_heap_row(ItemPointer tid, Datum *values, bool *isnull, void *arg)
+{
+	VerifyHeapState *hs = arg;
+	VerifyHeapTid key;
+	VerifyHeapTid *found;
+
 	key.tid = *tid;
 	found = bsearch(&key, hs->tids, hs->ntids, sizeof(VerifyHeapTid), heap_tid_cmp);
 	if (found == NULL)
@@ -87,50 +134,37 @@ check_heap_row(Relation index, ItemPointer tid, Datum *values, bool *isnull, boo
 }
 
 /*
- * heapallindexed: every row of the heap that the snapshot sees (taken
- * before the index was read, so rows committed since are not expected)
- * and that belongs in the index (non-NULL, not a zero vector under
- * cosine, inside a partial index's predicate) is among tids, the index entries' heap rows.  HOT chains are
- * looked up by their root, as the index holds them.  Reports the
- * "heapallindexed" row; graph: also count the rows whose element is not
- * reached.
+ * heapallindexed: every row of the heap that belongs in the index (see
+ * VerifyScanIndexableRows) is among tids, the index entries' heap rows.
+ * Reports the "heapallindexed" row; graph: also count the rows whose
+ * element is not reached.
  */
 void
 VerifyHeapAllIndexed(Relation index, Relation heap, Snapshot snapshot, VerifyHeapTid *tids,
 					 int64 ntids, bool graph, bool strict, HnswCheckReport report, void *arg)
 {
 	VerifyHeapState hs;
-	IndexInfo  *indexInfo = BuildIndexInfo(index);
-	TableScanDesc scan;
+	int64		nrows;
 	char		detail[256];
 	bool		ok;
 
 	memset(&hs, 0, sizeof(hs));
-	HnswInitDistance(index, &hs.dist);
 	hs.tids = tids;
 	hs.ntids = ntids;
 	qsort(tids, ntids, sizeof(VerifyHeapTid), heap_tid_cmp);
-
-	/* as amcheck does: an MVCC snapshot, so no waiting on other transactions */
-	indexInfo->ii_Concurrent = true;
-	indexInfo->ii_Unique = false;
-	indexInfo->ii_ExclusionOps = NULL;
-	indexInfo->ii_ExclusionProcs = NULL;
-	indexInfo->ii_ExclusionStrats = NULL;
-	scan = table_beginscan_strat(heap, snapshot, 0, NULL, true, false);
-	table_index_build_scan(heap, index, indexInfo, true, false, check_heap_row, &hs, scan);
+	nrows = VerifyScanIndexableRows(index, heap, snapshot, check_heap_row, &hs);
 
 	ok = hs.nmissing == 0;
 	if (ok && graph)
 		snprintf(detail, sizeof(detail),
 				 INT64_FORMAT " live heap rows, all in the index (" INT64_FORMAT " in elements unreachable from the entry point)",
-				 hs.nrows, hs.nunreached);
+				 nrows, hs.nunreached);
 	else if (ok)
-		snprintf(detail, sizeof(detail), INT64_FORMAT " live heap rows, all in the index", hs.nrows);
+		snprintf(detail, sizeof(detail), INT64_FORMAT " live heap rows, all in the index", nrows);
 	else
 		snprintf(detail, sizeof(detail),
 				 INT64_FORMAT " of " INT64_FORMAT " live heap rows are not in the index, the first at (%u,%u)",
-				 hs.nmissing, hs.nrows, ItemPointerGetBlockNumber(&hs.first),
+				 hs.nmissing, nrows, ItemPointerGetBlockNumber(&hs.first),
 				 ItemPointerGetOffsetNumber(&hs.first));
 	if (!ok && strict)
 		ereport(ERROR,

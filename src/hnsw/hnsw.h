@@ -574,6 +574,9 @@ typedef struct VerifyHeapTid
 extern void VerifyHeapAllIndexed(Relation index, Relation heap, Snapshot snapshot,
 								 VerifyHeapTid *tids, int64 ntids, bool graph, bool strict,
 								 HnswCheckReport report, void *arg);
+typedef void (*VerifyRowCallback) (ItemPointer tid, Datum *values, bool *isnull, void *arg);
+extern int64 VerifyScanIndexableRows(Relation index, Relation heap, Snapshot snapshot,
+									 VerifyRowCallback callback, void *arg);
 
 /* hnswinsert.c */
 extern void HnswInsertTuple(Relation index, Datum value, ItemPointer heaptid, bool building);

@@ -41,7 +41,6 @@
 #include "access/generic_xlog.h"
 #include "access/htup_details.h"
 #include "access/relscan.h"
-#include "access/tableam.h"
 #include "access/xloginsert.h"
 #include "catalog/index.h"
 #include "catalog/pg_amop.h"
@@ -1533,9 +1532,6 @@ typedef struct PartCheck
 	int64		ntids;
 	int			dims;
 	/* heap pass */
-	HnswDistance dist;
-	float	   *vec;
-	int64		nrows;
 	int64		nmissing;
 	ItemPointerData firstMissing;
 } PartCheck;
@@ -1594,24 +1590,17 @@ attribute_page(PartCheck *pc, BlockNumber blkno, uint64 hash, uint32 *dead, Bloc
 	return n;
 }
 
-/* table_index_build_scan callback: is this live row in its key's partition? */
+/* VerifyScanIndexableRows callback: is this row in its key's partition? */
 static void
-check_heap_row(Relation index, ItemPointer tid, Datum *values, bool *isnull, bool tupleIsAlive,
-			   void *arg)
+check_heap_row(ItemPointer tid, Datum *values, bool *isnull, void *arg)
 {
 	PartCheck  *pc = arg;
 	PartTid		key;
 	PartTid    *found;
 
-	if (isnull[0] || !tupleIsAlive)
-		return;
-	CHECK_FOR_INTERRUPTS();
-	if (!HnswPrepareVector(&pc->dist, index, values[0], pc->vec, pc->dims))
-		return;					/* not indexed (a zero vector under cosine) */
-	pc->nrows++;
 	key.tid = *tid;
 	found = bsearch(&key, pc->tids, pc->ntids, sizeof(PartTid), part_tid_cmp);
-	if (found == NULL || found->hash != HnswPartHashValues(index, values, isnull))
+	if (found == NULL || found->hash != HnswPartHashValues(pc->index, values, isnull))
 	{
 		if (pc->nmissing++ == 0)
 			pc->firstMissing = *tid;
@@ -1832,26 +1821,17 @@ HnswPartCheck(Relation index, Relation heap, Snapshot snapshot, bool strict,
 
 	if (heap)
 	{
-		IndexInfo  *indexInfo = BuildIndexInfo(index);
-		TableScanDesc scan;
+		int64		nrows;
 		bool		ok;
 
 		qsort(pc.tids, pc.ntids, sizeof(PartTid), part_tid_cmp);
-		HnswInitDistance(index, &pc.dist);
-		pc.vec = palloc(sizeof(float) * pc.dims);
-		indexInfo->ii_Concurrent = true;
-		indexInfo->ii_Unique = false;
-		indexInfo->ii_ExclusionOps = NULL;
-		indexInfo->ii_ExclusionProcs = NULL;
-		indexInfo->ii_ExclusionStrats = NULL;
-		scan = table_beginscan_strat(heap, snapshot, 0, NULL, true, false);
-		table_index_build_scan(heap, index, indexInfo, true, false, check_heap_row, &pc, scan);
+		nrows = VerifyScanIndexableRows(index, heap, snapshot, check_heap_row, &pc);
 		ok = pc.nmissing == 0;
 		if (ok)
-			detail = psprintf(INT64_FORMAT " live heap rows, each in the partition of its key", pc.nrows);
+			detail = psprintf(INT64_FORMAT " live heap rows, each in the partition of its key", nrows);
 		else
 			detail = psprintf(INT64_FORMAT " of " INT64_FORMAT " live heap rows are not in the partition of their key, the first at (%u,%u)",
-							  pc.nmissing, pc.nrows, ItemPointerGetBlockNumber(&pc.firstMissing),
+							  pc.nmissing, nrows, ItemPointerGetBlockNumber(&pc.firstMissing),
 							  ItemPointerGetOffsetNumber(&pc.firstMissing));
 		if (!ok && strict)
 			ereport(ERROR,
