@@ -208,6 +208,34 @@ hnswbuildphasename(int64 phasenum)
 }
 
 /*
+ * Look up an operator class and the support functions and operators of its
+ * family; HnswOpclassListsClose releases them
+ */
+void
+HnswOpclassListsOpen(Oid opclassoid, HnswOpclassLists *l)
+{
+	Form_pg_opclass classform;
+
+	l->classtup = SearchSysCache1(CLAOID, ObjectIdGetDatum(opclassoid));
+	if (!HeapTupleIsValid(l->classtup))
+		elog(ERROR, "cache lookup failed for operator class %u", opclassoid);
+	classform = (Form_pg_opclass) GETSTRUCT(l->classtup);
+	l->opfamily = classform->opcfamily;
+	l->opcintype = classform->opcintype;
+	l->name = NameStr(classform->opcname);
+	l->procs = SearchSysCacheList1(AMPROCNUM, ObjectIdGetDatum(l->opfamily));
+	l->oprs = SearchSysCacheList1(AMOPSTRATEGY, ObjectIdGetDatum(l->opfamily));
+}
+
+void
+HnswOpclassListsClose(HnswOpclassLists *l)
+{
+	ReleaseCatCacheList(l->procs);
+	ReleaseCatCacheList(l->oprs);
+	ReleaseSysCache(l->classtup);
+}
+
+/*
  * Check an operator class of a vecrec access method (amname, for messages):
  * support function 1 (distance) and optionally 2 (norm, which asks for
  * normalised vectors), and one ORDER BY operator.  hnsw and ivfflat share
@@ -217,45 +245,31 @@ bool
 HnswValidateOpclass(Oid opclassoid, const char *amname)
 {
 	bool		result = true;
-	HeapTuple	classtup;
-	Form_pg_opclass classform;
-	Oid			opfamilyoid;
-	Oid			opcintype;
-	char	   *opclassname;
-	CatCList   *proclist,
-			   *oprlist;
+	HnswOpclassLists l;
 	bool		hasdistance = false;
 
-	classtup = SearchSysCache1(CLAOID, ObjectIdGetDatum(opclassoid));
-	if (!HeapTupleIsValid(classtup))
-		elog(ERROR, "cache lookup failed for operator class %u", opclassoid);
-	classform = (Form_pg_opclass) GETSTRUCT(classtup);
-	opfamilyoid = classform->opcfamily;
-	opcintype = classform->opcintype;
-	opclassname = NameStr(classform->opcname);
-
-	proclist = SearchSysCacheList1(AMPROCNUM, ObjectIdGetDatum(opfamilyoid));
-	for (int i = 0; i < proclist->n_members; i++)
+	HnswOpclassListsOpen(opclassoid, &l);
+	for (int i = 0; i < l.procs->n_members; i++)
 	{
-		Form_pg_amproc procform = (Form_pg_amproc) GETSTRUCT(&proclist->members[i]->tuple);
+		Form_pg_amproc procform = (Form_pg_amproc) GETSTRUCT(&l.procs->members[i]->tuple);
 		bool		ok;
 
-		if (procform->amproclefttype != opcintype || procform->amprocrighttype != opcintype)
+		if (procform->amproclefttype != l.opcintype || procform->amprocrighttype != l.opcintype)
 			continue;
 		switch (procform->amprocnum)
 		{
 			case HNSW_DISTANCE_PROC:
-				ok = check_amproc_signature(procform->amproc, FLOAT8OID, false, 2, 2, opcintype, opcintype);
+				ok = check_amproc_signature(procform->amproc, FLOAT8OID, false, 2, 2, l.opcintype, l.opcintype);
 				hasdistance = true;
 				break;
 			case HNSW_NORM_PROC:
-				ok = check_amproc_signature(procform->amproc, FLOAT8OID, false, 1, 1, opcintype);
+				ok = check_amproc_signature(procform->amproc, FLOAT8OID, false, 1, 1, l.opcintype);
 				break;
 			default:
 				ereport(INFO,
 						(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
 						 errmsg("%s operator class \"%s\" contains function %s with invalid support number %d",
-								amname, opclassname, format_procedure(procform->amproc), procform->amprocnum)));
+								amname, l.name, format_procedure(procform->amproc), procform->amprocnum)));
 				result = false;
 				continue;
 		}
@@ -264,7 +278,7 @@ HnswValidateOpclass(Oid opclassoid, const char *amname)
 			ereport(INFO,
 					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
 					 errmsg("%s operator class \"%s\" contains function %s with wrong signature for support number %d",
-							amname, opclassname, format_procedure(procform->amproc), procform->amprocnum)));
+							amname, l.name, format_procedure(procform->amproc), procform->amprocnum)));
 			result = false;
 		}
 	}
@@ -273,14 +287,13 @@ HnswValidateOpclass(Oid opclassoid, const char *amname)
 		ereport(INFO,
 				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
 				 errmsg("%s operator class \"%s\" is missing support function %d",
-						amname, opclassname, HNSW_DISTANCE_PROC)));
+						amname, l.name, HNSW_DISTANCE_PROC)));
 		result = false;
 	}
 
-	oprlist = SearchSysCacheList1(AMOPSTRATEGY, ObjectIdGetDatum(opfamilyoid));
-	for (int i = 0; i < oprlist->n_members; i++)
+	for (int i = 0; i < l.oprs->n_members; i++)
 	{
-		Form_pg_amop oprform = (Form_pg_amop) GETSTRUCT(&oprlist->members[i]->tuple);
+		Form_pg_amop oprform = (Form_pg_amop) GETSTRUCT(&l.oprs->members[i]->tuple);
 
 		if (oprform->amopstrategy != 1 || oprform->amoppurpose != AMOP_ORDER ||
 			!check_amop_signature(oprform->amopopr, FLOAT8OID, oprform->amoplefttype, oprform->amoprighttype))
@@ -288,14 +301,12 @@ HnswValidateOpclass(Oid opclassoid, const char *amname)
 			ereport(INFO,
 					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
 					 errmsg("%s operator class \"%s\" contains invalid operator %s: only an ORDER BY operator with strategy 1 returning double precision is supported",
-							amname, opclassname, format_operator(oprform->amopopr))));
+							amname, l.name, format_operator(oprform->amopopr))));
 			result = false;
 		}
 	}
 
-	ReleaseCatCacheList(proclist);
-	ReleaseCatCacheList(oprlist);
-	ReleaseSysCache(classtup);
+	HnswOpclassListsClose(&l);
 	return result;
 }
 

@@ -26,6 +26,7 @@
 #include "storage/fd.h"
 #include "storage/lwlock.h"
 #include "storage/sharedfileset.h"
+#include "utils/catcache.h"
 #include "utils/relcache.h"
 #include "utils/snapshot.h"
 
@@ -341,6 +342,19 @@ extern void HnswInit(void);
 extern int	HnswGetM(Relation index);
 extern int	HnswGetEfConstruction(Relation index);
 extern bool HnswValidateOpclass(Oid opclassoid, const char *amname);
+
+/* An operator class and its family's members, for amvalidate */
+typedef struct HnswOpclassLists
+{
+	HeapTuple	classtup;
+	Oid			opfamily;
+	Oid			opcintype;
+	const char *name;
+	CatCList   *procs;			/* pg_amproc rows of the family */
+	CatCList   *oprs;			/* pg_amop rows of the family */
+} HnswOpclassLists;
+extern void HnswOpclassListsOpen(Oid opclassoid, HnswOpclassLists *l);
+extern void HnswOpclassListsClose(HnswOpclassLists *l);
 
 /*
  * A graph element found by a search, with its distance to the query

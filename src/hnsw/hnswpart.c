@@ -45,7 +45,6 @@
 #include "catalog/index.h"
 #include "catalog/pg_amop.h"
 #include "catalog/pg_amproc.h"
-#include "catalog/pg_opclass.h"
 #include "catalog/pg_operator_d.h"
 #include "catalog/pg_type.h"
 #include "commands/progress.h"
@@ -65,7 +64,6 @@
 #include "utils/rel.h"
 #include "utils/regproc.h"
 #include "utils/selfuncs.h"
-#include "utils/syscache.h"
 #include "utils/tuplesort.h"
 
 #include "compat.h"
@@ -160,43 +158,28 @@ HnswPartCheckColumns(Relation index)
 bool
 HnswPartValidateOpclass(Oid opclassoid, bool *result)
 {
-	HeapTuple	classtup;
-	Form_pg_opclass classform;
-	Oid			opfamilyoid;
-	Oid			opcintype;
-	char	   *opclassname;
-	CatCList   *proclist,
-			   *oprlist;
+	HnswOpclassLists l;
 	bool		iskey = false;
 	bool		hasop = false;
 
-	classtup = SearchSysCache1(CLAOID, ObjectIdGetDatum(opclassoid));
-	if (!HeapTupleIsValid(classtup))
-		elog(ERROR, "cache lookup failed for operator class %u", opclassoid);
-	classform = (Form_pg_opclass) GETSTRUCT(classtup);
-	opfamilyoid = classform->opcfamily;
-	opcintype = classform->opcintype;
-	opclassname = NameStr(classform->opcname);
-
-	proclist = SearchSysCacheList1(AMPROCNUM, ObjectIdGetDatum(opfamilyoid));
-	for (int i = 0; i < proclist->n_members; i++)
+	HnswOpclassListsOpen(opclassoid, &l);
+	for (int i = 0; i < l.procs->n_members; i++)
 	{
-		Form_pg_amproc procform = (Form_pg_amproc) GETSTRUCT(&proclist->members[i]->tuple);
+		Form_pg_amproc procform = (Form_pg_amproc) GETSTRUCT(&l.procs->members[i]->tuple);
 
 		if (procform->amprocnum == HNSW_KEY_HASH_PROC)
 			iskey = true;
 	}
 	if (!iskey)
 	{
-		ReleaseCatCacheList(proclist);
-		ReleaseSysCache(classtup);
+		HnswOpclassListsClose(&l);
 		return false;
 	}
 
 	*result = true;
-	for (int i = 0; i < proclist->n_members; i++)
+	for (int i = 0; i < l.procs->n_members; i++)
 	{
-		Form_pg_amproc procform = (Form_pg_amproc) GETSTRUCT(&proclist->members[i]->tuple);
+		Form_pg_amproc procform = (Form_pg_amproc) GETSTRUCT(&l.procs->members[i]->tuple);
 		Oid			type = procform->amproclefttype;
 
 		if (procform->amprocnum != HNSW_KEY_HASH_PROC)
@@ -204,7 +187,7 @@ HnswPartValidateOpclass(Oid opclassoid, bool *result)
 			ereport(INFO,
 					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
 					 errmsg("hnsw key operator family of \"%s\" contains function %s with invalid support number %d",
-							opclassname, format_procedure(procform->amproc), procform->amprocnum)));
+							l.name, format_procedure(procform->amproc), procform->amprocnum)));
 			*result = false;
 			continue;
 		}
@@ -216,22 +199,21 @@ HnswPartValidateOpclass(Oid opclassoid, bool *result)
 			ereport(INFO,
 					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
 					 errmsg("hnsw key operator family of \"%s\" contains function %s with wrong signature for support number %d",
-							opclassname, format_procedure(procform->amproc), procform->amprocnum)));
+							l.name, format_procedure(procform->amproc), procform->amprocnum)));
 			*result = false;
 		}
 	}
 
 	/* equality operators, between types the family can hash */
-	oprlist = SearchSysCacheList1(AMOPSTRATEGY, ObjectIdGetDatum(opfamilyoid));
-	for (int i = 0; i < oprlist->n_members; i++)
+	for (int i = 0; i < l.oprs->n_members; i++)
 	{
-		Form_pg_amop oprform = (Form_pg_amop) GETSTRUCT(&oprlist->members[i]->tuple);
+		Form_pg_amop oprform = (Form_pg_amop) GETSTRUCT(&l.oprs->members[i]->tuple);
 		bool		lefthash = false,
 					righthash = false;
 
-		for (int j = 0; j < proclist->n_members; j++)
+		for (int j = 0; j < l.procs->n_members; j++)
 		{
-			Form_pg_amproc procform = (Form_pg_amproc) GETSTRUCT(&proclist->members[j]->tuple);
+			Form_pg_amproc procform = (Form_pg_amproc) GETSTRUCT(&l.procs->members[j]->tuple);
 
 			lefthash |= procform->amproclefttype == oprform->amoplefttype;
 			righthash |= procform->amproclefttype == oprform->amoprighttype;
@@ -242,10 +224,10 @@ HnswPartValidateOpclass(Oid opclassoid, bool *result)
 			ereport(INFO,
 					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
 					 errmsg("hnsw key operator family of \"%s\" contains invalid operator %s: only equality operators with strategy 1 between types with a hash function are supported",
-							opclassname, format_operator(oprform->amopopr))));
+							l.name, format_operator(oprform->amopopr))));
 			*result = false;
 		}
-		else if (oprform->amoplefttype == opcintype && oprform->amoprighttype == opcintype)
+		else if (oprform->amoplefttype == l.opcintype && oprform->amoprighttype == l.opcintype)
 			hasop = true;
 	}
 	if (!hasop)
@@ -253,13 +235,11 @@ HnswPartValidateOpclass(Oid opclassoid, bool *result)
 		ereport(INFO,
 				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
 				 errmsg("hnsw key operator class \"%s\" is missing its equality operator (strategy 1)",
-						opclassname)));
+						l.name)));
 		*result = false;
 	}
 
-	ReleaseCatCacheList(proclist);
-	ReleaseCatCacheList(oprlist);
-	ReleaseSysCache(classtup);
+	HnswOpclassListsClose(&l);
 	return true;
 }
 
