@@ -481,7 +481,6 @@ rescue_dropped(HnswSearch *s, ItemPointer newtid, DropLog *log)
 	ItemPointerData *old = palloc(sizeof(ItemPointerData) * nslots);
 	ItemPointerData *list = palloc(sizeof(ItemPointerData) * nslots);
 	HnswCandidate *risk = palloc(sizeof(HnswCandidate) * Max(log->ndropped, 1));
-	float	   *vec = palloc(sizeof(float) * s->dims);
 	int			nrisk = 0;
 
 	for (int i = 0; i < log->ndropped; i++)
@@ -504,7 +503,7 @@ rescue_dropped(HnswSearch *s, ItemPointer newtid, DropLog *log)
 		int			next = 0;
 		bool		changed = false;
 
-		if (!HnswReadSlots(s, newtid, 0, old, vec))
+		if (!HnswReadSlots(s, newtid, 0, old, NULL))
 			return;
 		memcpy(list, old, sizeof(ItemPointerData) * nslots);
 		for (int i = 0; i < nslots && next < nrisk; i++)
